@@ -1,0 +1,214 @@
+// runtime.cpp — the C API: launch, resume, cancel, linger_pause, critical sections.
+#include "context.hpp"
+#include "config.hpp"
+#include "schedule.hpp"
+#include "thread_state.hpp"
+
+#include <libinger.h>
+
+#include <cerrno>
+#include <new>
+
+using namespace inger::detail;
+
+namespace {
+
+// linger_t::continuation.flags
+constexpr std::uint32_t handle_cancelled = 1;
+constexpr std::uint32_t handle_dead = 2;
+
+linger_t failed_launch(int code, int err) {
+	linger_t l{};
+	l.error = code;
+	errno = err;
+	return l;
+}
+
+void fail(linger_t *l, int code, int err) {
+	l->error = code;
+	errno = err;
+}
+
+// A new function, ready to run: its record sits at the top of its own (cached) stack.
+function_record *create(thread_state *ts, void (*fn)(void *), void *arg) {
+	stack_block block = ts->stacks.take(configured_stack_size());
+	if (!block.map)
+		return nullptr;
+	constexpr std::size_t record_size = (sizeof(function_record) + 63) & ~std::size_t{63};
+	char *top = block.hi() - record_size;
+	auto *f = new (top) function_record;
+	f->stack = block;
+	f->fn = fn;
+	f->arg = arg;
+	f->id = ts->id_base | ts->id_next++;
+	f->fn_errno = errno;
+	f->sp = initial_context(top, f);
+	try {
+		f->slot = slot_acquire(ts, f);
+	} catch (const std::bad_alloc &) {
+		ts->stacks.give(block);
+		return nullptr;
+	}
+	ts->stats.live++;
+	return f;
+}
+
+void destroy(thread_state *ts, function_record *f) {
+	slot_release(ts, f);
+	stack_block block = f->stack;
+	f->~function_record();
+	ts->stacks.give(block);
+	ts->stats.live--;
+}
+
+// After run(): record how the function gave control back.
+void report(thread_state *ts, function_record *f, linger_t *l) {
+	switch (f->exit) {
+	case exit_reason::completed:
+		l->is_complete = true;
+		count(ts->stats.completions);
+		destroy(ts, f);
+		break;
+	case exit_reason::overflowed:
+		l->continuation.flags |= handle_dead;
+		fail(l, LINGER_ESTACKOVERFLOW, EFAULT);
+		destroy(ts, f);
+		break;
+	default:
+		break;
+	}
+}
+
+// The function a handle names, or nullptr with the error reported.
+function_record *validate(thread_state *ts, linger_t *l) {
+	if (ts && ts->busy)
+		return fail(l, LINGER_ESIGNAL, EDEADLK), nullptr;
+	if (l->is_complete)
+		return fail(l, LINGER_ECOMPLETED, EALREADY), nullptr;
+	if (l->continuation.flags & handle_cancelled)
+		return fail(l, LINGER_ECANCELLED, ECANCELED), nullptr;
+	if (l->continuation.flags & handle_dead)
+		return fail(l, LINGER_ESTACKOVERFLOW, EFAULT), nullptr;
+	function_record *f = ts ? slot_lookup(ts, l->continuation.slot, l->continuation.id) : nullptr;
+	if (!f)
+		return fail(l, LINGER_EFOREIGN, ESRCH), nullptr;
+	if (f->state == run_state::running)
+		return fail(l, LINGER_ERUNNING, EBUSY), nullptr;
+	return f;
+}
+
+} // namespace
+
+extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
+	if (!fn)
+		return failed_launch(LINGER_ENULLFN, EINVAL);
+	thread_state *ts = tls_state;
+	if (__builtin_expect(!ts, 0)) {
+		try {
+			ts = this_thread();
+		} catch (const std::bad_alloc &) {
+			return failed_launch(LINGER_ENOMEM, ENOMEM);
+		}
+	}
+	if (ts->busy)
+		return failed_launch(LINGER_ESIGNAL, EDEADLK);
+	ts->busy = true;
+
+	function_record *f = create(ts, fn, arg);
+	if (!f) {
+		unbusy(ts);
+		return failed_launch(LINGER_ENOMEM, ENOMEM);
+	}
+	linger_t l{};
+	l.continuation.id = f->id;
+	l.continuation.slot = f->slot;
+	if (timeout_us != 0) {
+		if (!run(ts, f, timeout_us)) {
+			int err = errno;
+			destroy(ts, f);
+			unbusy(ts);
+			return failed_launch(LINGER_ESYSTEM, err);
+		}
+		report(ts, f, &l);
+	}
+	count(ts->stats.launches);
+	finish_call(ts);
+	return l;
+}
+
+extern "C" void resume(linger_t *l, uint64_t timeout_us) {
+	if (!l) {
+		errno = EINVAL;
+		return;
+	}
+	thread_state *ts = tls_state;
+	function_record *f = validate(ts, l);
+	if (!f)
+		return;
+	l->error = LINGER_OK;
+	if (timeout_us == 0)
+		return;
+	ts->busy = true;
+	if (!run(ts, f, timeout_us)) {
+		int err = errno;
+		unbusy(ts);
+		return fail(l, LINGER_ESYSTEM, err);
+	}
+	report(ts, f, l);
+	finish_call(ts);
+}
+
+extern "C" void cancel(linger_t *l) {
+	if (!l) {
+		errno = EINVAL;
+		return;
+	}
+	thread_state *ts = tls_state;
+	function_record *f = validate(ts, l);
+	if (!f)
+		return;
+	ts->busy = true;
+	destroy(ts, f);
+	l->error = LINGER_OK;
+	l->continuation.flags |= handle_cancelled;
+	count(ts->stats.cancels);
+	unbusy(ts);
+}
+
+extern "C" void linger_pause(void) {
+	thread_state *ts = tls_state;
+	if (!ts || !ts->current || ts->busy)
+		return;
+	ts->busy = true;
+	count(ts->stats.pauses);
+	leave(ts, ts->current, exit_reason::paused);
+}
+
+extern "C" void linger_critical_begin(void) {
+	thread_state *ts = tls_state;
+	if (ts && ts->current)
+		ts->current->defer++;
+}
+
+extern "C" void linger_critical_end(void) {
+	thread_state *ts = tls_state;
+	function_record *f = ts ? ts->current : nullptr;
+	if (!f || f->defer == 0)
+		return;
+	if (--f->defer == 0 && f->yield_pending && !ts->busy) {
+		ts->busy = true;
+		finish_call(ts); // takes the preemption that fell due inside the section
+	}
+}
+
+extern "C" bool linger_in_function(void) {
+	thread_state *ts = tls_state;
+	return ts && ts->current;
+}
+
+extern "C" void linger_stats(struct linger_stats *out) {
+	if (!out)
+		return;
+	thread_state *ts = tls_state;
+	*out = ts ? ts->stats : (struct linger_stats){};
+}

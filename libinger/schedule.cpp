@@ -1,0 +1,91 @@
+// schedule.cpp — the two halves of every switch: run() on the caller's stack, leave() on the
+// function's, and the entry point of every new function.
+#include "schedule.hpp"
+
+#include "context.hpp"
+#include "sanitizer.hpp"
+#include "timer.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace inger::detail {
+
+bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
+	function_record *parent = ts->current;
+	std::uint64_t deadline = parent ? parent->deadline_ns : no_deadline;
+	if (timeout_us != LINGER_UNLIMITED && timeout_us < no_deadline / 1000 / 2) {
+		// An inner function never outlives the function that runs it.
+		deadline = std::min(deadline, now_ns() + timeout_us * 1000);
+	}
+	if (deadline != no_deadline) {
+		if (!timer_ensure(ts))
+			return false;
+		timer_arm_by(ts, deadline);
+	}
+
+	f->deadline_ns = deadline;
+	f->parent = parent;
+	f->exit = exit_reason::none;
+	f->state = run_state::running;
+	f->caller_errno = errno;
+	errno = f->fn_errno;
+	ts->current = f;
+
+	fiber_leave(&f->caller_fake_stack, f->stack.lo(), f->stack.usable());
+	inger_switch(&f->caller_sp, f->sp);
+	fiber_arrive(f->caller_fake_stack, nullptr, nullptr);
+	// leave() restored ts->current and errno for us.
+	return true;
+}
+
+void leave(thread_state *ts, function_record *f, exit_reason why) {
+	bool over = why == exit_reason::completed || why == exit_reason::overflowed;
+	f->exit = why;
+	f->state = why == exit_reason::completed  ? run_state::finished
+	           : why == exit_reason::overflowed ? run_state::dead
+	                                            : run_state::ready;
+	f->fn_errno = errno;
+	errno = f->caller_errno;
+	ts->current = f->parent;
+
+	fiber_leave(over ? nullptr : &f->fake_stack, f->caller_stack_bottom, f->caller_stack_size);
+	inger_switch(&f->sp, f->caller_sp);
+	fiber_arrive(f->fake_stack, &f->caller_stack_bottom, &f->caller_stack_size);
+	unbusy(ts);
+}
+
+void rearm_after_missed_tick(thread_state *ts) {
+	ts->tick_missed = false;
+	function_record *f = ts->current;
+	if (f && f->deadline_ns != no_deadline)
+		timer_arm(ts, f->deadline_ns);
+}
+
+void finish_call(thread_state *ts) {
+	function_record *f = ts->current;
+	if (f && f->yield_pending && f->defer == 0) {
+		f->yield_pending = false;
+		count(ts->stats.pauses);
+		leave(ts, f, exit_reason::preempted); // clears busy when f is resumed
+		return;
+	}
+	unbusy(ts);
+}
+
+} // namespace inger::detail
+
+using namespace inger::detail;
+
+// The bottom frame of every preemptible function (called from inger_entry, switch_x86_64.S).
+extern "C" [[noreturn]] __attribute__((visibility("hidden"))) void
+inger_function_main(function_record *f) {
+	fiber_arrive(nullptr, &f->caller_stack_bottom, &f->caller_stack_size);
+	thread_state *ts = tls_state;
+	unbusy(ts);
+	f->fn(f->arg);
+	ts = tls_state;
+	ts->busy = true;
+	leave(ts, f, exit_reason::completed);
+	__builtin_unreachable();
+}

@@ -1,0 +1,177 @@
+// signals.cpp — preemption by the per-thread timer signal, and stack-overflow reporting.
+//
+// Both handlers run with SA_NODEFER and an empty sa_mask, so the thread's signal mask is not
+// changed on entry: a handler can switch away to the caller's stack without a sigprocmask,
+// and the interrupted function's mask comes back with its registers when the handler returns.
+#include "signals.hpp"
+
+#include "config.hpp"
+#include "schedule.hpp"
+#include "timer.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+namespace inger::detail {
+namespace {
+
+// When the handler cannot preempt right now (libinger is mid-switch), try again this soon.
+constexpr std::uint64_t retry_ns = 10 * 1000;
+
+struct sigaction previous_segv;
+
+bool on_stack_of(const function_record *f, std::uintptr_t sp) {
+	return sp >= reinterpret_cast<std::uintptr_t>(f->stack.lo()) &&
+	       sp < reinterpret_cast<std::uintptr_t>(f->stack.hi());
+}
+
+// The timer fired. It runs on the interrupted function's stack; to preempt, it switches to the
+// function's caller from inside this frame, and resuming the function switches back here, so
+// that returning from the handler (sigreturn) restores every register, the flags, the
+// x87/SSE/AVX state and the signal mask exactly as they were.
+void on_timer(int, siginfo_t *info, void *context) {
+	thread_state *ts = tls_state;
+	if (!ts || info->si_code != SI_TIMER || info->si_value.sival_ptr != ts)
+		return; // not our timer's expiry (a stray kill, or a thread that never launched)
+	int saved_errno = errno;
+	std::uint64_t expiry = ts->armed_ns;
+	ts->armed_ns = 0; // one-shot: it is no longer armed
+	count(ts->stats.timer_signals);
+
+	if (ts->busy) { // interrupted libinger itself mid-switch: it re-checks when done
+		ts->tick_missed = true;
+		errno = saved_errno;
+		return;
+	}
+	function_record *f = ts->current;
+	if (!f) { // nothing preemptible runs: let the timer go idle
+		errno = saved_errno;
+		return;
+	}
+	ts->busy = true;
+	std::uint64_t now = now_ns();
+	timer_observe_lateness(ts, expiry, now);
+	if (now < f->deadline_ns && f->deadline_ns - now <= ts->lead_ns) {
+		// Fired on purpose a little early: the function keeps the CPU until its deadline.
+		while ((now = now_ns()) < f->deadline_ns)
+			__builtin_ia32_pause();
+	}
+	if (now < f->deadline_ns) {
+		// Fired early (armed for an earlier, finished function): aim at this one's deadline.
+		timer_arm_by(ts, f->deadline_ns);
+	} else if (f->defer > 0) {
+		f->yield_pending = true; // taken at the end of its critical section
+	} else if (!on_stack_of(f, reinterpret_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP])) {
+		timer_arm(ts, now + retry_ns); // not (yet) on its stack: a handler on another stack
+	} else {
+		// Outer functions whose deadline has passed too yield as soon as they run again.
+		for (function_record *p = f->parent; p && p->deadline_ns <= now; p = p->parent)
+			p->yield_pending = true;
+		count(ts->stats.preemptions);
+		errno = saved_errno;
+		leave(ts, f, exit_reason::preempted); // returns when resumed, with busy cleared
+		errno = saved_errno;
+		return;
+	}
+	unbusy(ts);
+	errno = saved_errno;
+}
+
+void chain_segv(int signo, siginfo_t *info, void *context) {
+	const struct sigaction &prev = previous_segv;
+	if (prev.sa_flags & SA_SIGINFO) {
+		prev.sa_sigaction(signo, info, context);
+	} else if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN) {
+		// Let the fault happen again with the default action (a core dump, as without us).
+		struct sigaction dfl {};
+		dfl.sa_handler = SIG_DFL;
+		sigaction(signo, &dfl, nullptr);
+	} else {
+		prev.sa_handler(signo);
+	}
+}
+
+// A fault in the guard page of the running function's stack is a stack overflow: the function
+// cannot continue, so it is terminated and its caller is told (LINGER_ESTACKOVERFLOW). Runs on
+// the alternate signal stack; anything else goes to the handler that was there before us.
+void on_segv(int signo, siginfo_t *info, void *context) {
+	thread_state *ts = tls_state;
+	function_record *f = ts ? ts->current : nullptr;
+	if (f && !ts->busy && f->stack.in_guard(info->si_addr)) {
+		ts->busy = true;
+		leave(ts, f, exit_reason::overflowed); // never returns
+	}
+	chain_segv(signo, info, context);
+}
+
+bool install_handlers() {
+	struct sigaction sa {};
+	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = on_timer;
+	// SA_RESTART: a preemption must not make an interrupted read() or write() fail with EINTR.
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
+	if (sigaction(configured_signal(), &sa, nullptr) != 0)
+		return false;
+
+	struct sigaction segv {};
+	sigemptyset(&segv.sa_mask);
+	segv.sa_sigaction = on_segv;
+	segv.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	if (sigaction(SIGSEGV, &segv, &previous_segv) != 0)
+		return false;
+	return true;
+}
+
+} // namespace
+
+bool signals_install() {
+	static std::once_flag once;
+	static bool ok = false;
+	static int error = 0;
+	std::call_once(once, [] {
+		freeze_signal();
+		ok = install_handlers();
+		error = ok ? 0 : errno;
+	});
+	if (!ok)
+		errno = error;
+	return ok;
+}
+
+void *altstack_ensure(std::size_t *size) {
+	stack_t current{};
+	if (sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE))
+		return nullptr; // the thread (or a sanitizer) already has one
+	std::size_t bytes = 64 * 1024;
+	void *map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return nullptr;
+	stack_t ours{};
+	ours.ss_sp = map;
+	ours.ss_size = bytes;
+	if (sigaltstack(&ours, nullptr) != 0) {
+		munmap(map, bytes);
+		return nullptr;
+	}
+	*size = bytes;
+	return map;
+}
+
+void altstack_release(void *stack, std::size_t size) {
+	if (!stack)
+		return;
+	stack_t current{};
+	if (sigaltstack(nullptr, &current) == 0 && current.ss_sp == stack &&
+	    !(current.ss_flags & SS_ONSTACK)) {
+		stack_t off{};
+		off.ss_flags = SS_DISABLE;
+		sigaltstack(&off, nullptr);
+		munmap(stack, size);
+	}
+}
+
+} // namespace inger::detail

@@ -1,0 +1,44 @@
+// stack_pool.hpp — stacks for preemptible functions, with guard pages, cached per thread.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace inger::detail {
+
+// One mapping: [map, map + guard) is PROT_NONE, [map + guard, map + map_size) the stack.
+struct stack_block {
+	char *map = nullptr;
+	std::size_t map_size = 0;
+
+	char *lo() const;                       // lowest usable byte
+	char *hi() const { return map + map_size; } // one past the highest usable byte
+	std::size_t usable() const;
+	bool in_guard(const void *addr) const;  // addr lies in the guard region below lo()
+};
+
+// Guard region below every stack: big enough that a frame with a large local array
+// cannot step over it into a neighbouring mapping.
+inline constexpr std::size_t stack_guard_size = 64 * 1024;
+
+// A per-thread cache (no locking): launch takes the most recently released stack, which is
+// warm in cache and already faulted in. Only stacks of the current configured size are kept.
+class stack_pool {
+public:
+	stack_pool();
+	~stack_pool();
+	stack_pool(const stack_pool &) = delete;
+	stack_pool &operator=(const stack_pool &) = delete;
+
+	// A stack of `usable` bytes (page multiple), or one with map == nullptr when out of memory.
+	stack_block take(std::size_t usable);
+	void give(stack_block block);
+
+private:
+	static constexpr std::size_t max_cached = 64;
+	std::vector<stack_block> cache_;
+};
+
+void stack_unmap(stack_block block);
+
+} // namespace inger::detail

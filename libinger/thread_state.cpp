@@ -1,0 +1,93 @@
+// thread_state.cpp — creation and teardown of the per-thread state, and the handle slot table.
+#include "thread_state.hpp"
+
+#include "signals.hpp"
+#include "timer.hpp"
+
+#include <atomic>
+#include <pthread.h>
+
+namespace inger::detail {
+
+thread_local thread_state *tls_state __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
+
+std::atomic<std::uint64_t> thread_serial{1};
+
+// Owns the state and destroys it when the thread exits (thread_local destructor).
+struct thread_state_owner {
+	thread_state *state = nullptr;
+	~thread_state_owner() {
+		if (state) {
+			tls_state = nullptr; // the timer handler must stop looking at it first
+			delete state;
+		}
+	}
+};
+thread_local thread_state_owner owner;
+
+// Timers are not inherited by a fork()ed child: it makes a new one on its first launch.
+void forget_timer_in_child() {
+	if (thread_state *ts = tls_state) {
+		ts->timer_created = false;
+		ts->armed_ns = 0;
+	}
+}
+
+} // namespace
+
+thread_state::thread_state() {
+	id_base = thread_serial.fetch_add(1) << 40;
+	slots.reserve(64);
+	free_slots.reserve(64);
+	altstack = altstack_ensure(&altstack_size);
+	static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+	pthread_once(&atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_timer_in_child); });
+}
+
+thread_state::~thread_state() {
+	timer_destroy(this);
+	// Functions still paused when their thread exits can never be resumed: free their stacks.
+	for (function_record *f : slots)
+		if (f)
+			stack_unmap(f->stack);
+	altstack_release(altstack, altstack_size);
+}
+
+thread_state *this_thread() {
+	if (thread_state *ts = tls_state)
+		return ts;
+	auto *ts = new thread_state;
+	owner.state = ts;
+	tls_state = ts;
+	return ts;
+}
+
+std::uint32_t slot_acquire(thread_state *ts, function_record *f) {
+	std::uint32_t slot;
+	if (!ts->free_slots.empty()) {
+		slot = ts->free_slots.back();
+		ts->free_slots.pop_back();
+		ts->slots[slot] = f;
+	} else {
+		slot = static_cast<std::uint32_t>(ts->slots.size());
+		ts->slots.push_back(f); // may throw std::bad_alloc: the caller reports LINGER_ENOMEM
+		ts->free_slots.reserve(ts->slots.capacity());
+	}
+	return slot;
+}
+
+void slot_release(thread_state *ts, function_record *f) {
+	ts->slots[f->slot] = nullptr;
+	ts->free_slots.push_back(f->slot); // capacity reserved in slot_acquire: cannot throw
+}
+
+function_record *slot_lookup(thread_state *ts, std::uint32_t slot, std::uint64_t id) {
+	if (id == 0 || slot >= ts->slots.size())
+		return nullptr;
+	function_record *f = ts->slots[slot];
+	return f && f->id == id ? f : nullptr;
+}
+
+} // namespace inger::detail

@@ -1,0 +1,98 @@
+// thread_state.hpp — what the runtime knows about each preemptible function and each thread.
+#pragma once
+
+#include "stack_pool.hpp"
+
+#include <libinger.h>
+
+#include <csignal>
+#include <cstdint>
+#include <ctime>
+#include <vector>
+
+namespace inger::detail {
+
+inline constexpr std::uint64_t no_deadline = UINT64_MAX;
+
+enum class run_state : std::uint8_t {
+	ready,    // set up or paused or preempted: may be resumed
+	running,  // on this thread's chain of running functions (current or an ancestor)
+	finished, // returned; the record is about to be recycled
+	dead,     // overflowed its stack; the record is about to be recycled
+};
+
+// How a function last gave control back to its caller.
+enum class exit_reason : std::uint8_t { none, completed, paused, preempted, overflowed };
+
+// One preemptible function. Lives at the top of its own stack, so that launching costs no
+// allocation beyond taking a cached stack.
+struct function_record {
+	void *sp = nullptr;          // the function's context while it is not running
+	void *caller_sp = nullptr;   // the context of whoever launched or resumed it, while it runs
+	function_record *parent = nullptr; // the running function that resumed it (nullptr: the thread)
+	void (*fn)(void *) = nullptr;
+	void *arg = nullptr;
+	stack_block stack;
+	std::uint64_t deadline_ns = no_deadline; // absolute CLOCK_MONOTONIC; min of own and parent's
+	std::uint64_t id = 0;        // unique in the process; 0 is never issued
+	std::uint32_t slot = 0;      // index in thread_state::slots
+	std::uint32_t defer = 0;     // critical-section depth
+	int fn_errno = 0;            // the function's errno while it is switched out
+	int caller_errno = 0;        // the caller's errno while the function runs
+	bool yield_pending = false;  // a preemption fell due when it could not be taken
+	run_state state = run_state::ready;
+	exit_reason exit = exit_reason::none;
+
+	// AddressSanitizer bookkeeping (unused otherwise).
+	void *fake_stack = nullptr;
+	void *caller_fake_stack = nullptr;
+	const void *caller_stack_bottom = nullptr;
+	std::size_t caller_stack_size = 0;
+};
+
+// Per-thread runtime state. Created on the thread's first launch, destroyed at thread exit.
+// The timer signal handler reads it through the initial-exec TLS pointer `tls_state`.
+struct thread_state {
+	function_record *current = nullptr; // innermost running preemptible function
+	// Set while libinger itself is updating this structure or switching contexts: the
+	// signal handler must not preempt then, and a reentrant call is refused (LINGER_ESIGNAL).
+	volatile bool busy = false;
+	// The timer fired while busy: the deadline check it would have made is still owed.
+	volatile bool tick_missed = false;
+	std::uint64_t armed_ns = 0; // expiry the timer is set to (0: disarmed)
+	// Timer signals arrive some microseconds after their expiry (more on a VM). The timer is
+	// set this much before a deadline and the handler waits out the rest, so that preemption
+	// lands on the deadline. Tracks twice the running average of the observed lateness.
+	std::uint64_t lead_ns = 15 * 1000;
+	std::uint64_t lateness_avg_ns = 7500;
+	bool timer_created = false;
+	timer_t timer{};
+	std::uint64_t id_base = 0;  // thread serial << 40
+	std::uint64_t id_next = 1;
+	std::vector<function_record *> slots;
+	std::vector<std::uint32_t> free_slots;
+	stack_pool stacks;
+	void *altstack = nullptr;   // the signal stack we installed, if the thread had none
+	std::size_t altstack_size = 0;
+	struct linger_stats stats{};
+
+	thread_state();
+	~thread_state();
+};
+
+// The calling thread's state, or nullptr if it never launched. Signal-safe to read.
+extern thread_local thread_state *tls_state __attribute__((tls_model("initial-exec")));
+
+// The calling thread's state, created on first use (not signal-safe).
+thread_state *this_thread();
+
+// A counter increment that a signal handler on the same thread cannot tear: one instruction.
+inline void count(std::uint64_t &counter) { asm volatile("incq %0" : "+m"(counter)); }
+
+// Slot table: handles name a function by (slot, id) so that a stale or forged handle is
+// detected without dereferencing anything it contains.
+std::uint32_t slot_acquire(thread_state *ts, function_record *f);
+void slot_release(thread_state *ts, function_record *f);
+function_record *slot_lookup(thread_state *ts, std::uint32_t slot, std::uint64_t id);
+
+} // namespace inger::detail
