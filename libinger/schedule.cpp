@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 
 namespace inger::detail {
 
@@ -24,6 +25,12 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 		timer_arm_by(ts, deadline);
 	}
 
+	if (f->in_handler) {
+		// Returning from the handler will restore the function's own signal mask; remember
+		// the caller's so that the next preemption can give it back. (This path already
+		// pays for a sigreturn; a function that finishes in time never gets here.)
+		f->caller_mask_known = pthread_sigmask(SIG_BLOCK, nullptr, &f->caller_mask) == 0;
+	}
 	f->deadline_ns = deadline;
 	f->parent = parent;
 	f->exit = exit_reason::none;

@@ -65,15 +65,20 @@ void on_timer(int, siginfo_t *info, void *context) {
 		timer_arm_by(ts, f->deadline_ns);
 	} else if (f->defer > 0) {
 		f->yield_pending = true; // taken at the end of its critical section
-	} else if (!on_stack_of(f, reinterpret_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP])) {
+	} else if (!on_stack_of(f, static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP])) {
 		timer_arm(ts, now + retry_ns); // not (yet) on its stack: a handler on another stack
 	} else {
 		// Outer functions whose deadline has passed too yield as soon as they run again.
 		for (function_record *p = f->parent; p && p->deadline_ns <= now; p = p->parent)
 			p->yield_pending = true;
 		count(ts->stats.preemptions);
+		const sigset_t &fn_mask = static_cast<ucontext_t *>(context)->uc_sigmask;
+		if (f->caller_mask_known && std::memcmp(&fn_mask, &f->caller_mask, sizeof(std::uint64_t)))
+			pthread_sigmask(SIG_SETMASK, &f->caller_mask, nullptr); // the caller's, not ours
+		f->in_handler = true;
 		errno = saved_errno;
 		leave(ts, f, exit_reason::preempted); // returns when resumed, with busy cleared
+		f->in_handler = false;
 		errno = saved_errno;
 		return;
 	}

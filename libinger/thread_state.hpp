@@ -40,6 +40,9 @@ struct function_record {
 	int fn_errno = 0;            // the function's errno while it is switched out
 	int caller_errno = 0;        // the caller's errno while the function runs
 	bool yield_pending = false;  // a preemption fell due when it could not be taken
+	bool in_handler = false;     // suspended inside the timer handler (preempted, not paused)
+	bool caller_mask_known = false;
+	sigset_t caller_mask;        // the resumer's signal mask, read when resuming a preempted one
 	run_state state = run_state::ready;
 	exit_reason exit = exit_reason::none;
 
