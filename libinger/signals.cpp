@@ -113,38 +113,47 @@ void on_segv(int signo, siginfo_t *info, void *context) {
 	chain_segv(signo, info, context);
 }
 
-bool install_handlers() {
-	struct sigaction sa {};
-	sigemptyset(&sa.sa_mask);
-	sa.sa_sigaction = on_timer;
-	// SA_RESTART: a preemption must not make an interrupted read() or write() fail with EINTR.
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
-	if (sigaction(configured_signal(), &sa, nullptr) != 0)
-		return false;
-
-	struct sigaction segv {};
-	sigemptyset(&segv.sa_mask);
-	segv.sa_sigaction = on_segv;
-	segv.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-	if (sigaction(SIGSEGV, &segv, &previous_segv) != 0)
-		return false;
-	return true;
-}
-
-} // namespace
-
-bool signals_install() {
-	static std::once_flag once;
-	static bool ok = false;
-	static int error = 0;
-	std::call_once(once, [] {
-		freeze_signal();
-		ok = install_handlers();
+// Run `install` once per process; remember and report its failure (errno) on every call.
+template <class Install>
+bool once(std::once_flag &flag, bool &ok, int &error, Install install) {
+	std::call_once(flag, [&] {
+		ok = install();
 		error = ok ? 0 : errno;
 	});
 	if (!ok)
 		errno = error;
 	return ok;
+}
+
+} // namespace
+
+bool signals_install_timer() {
+	static std::once_flag flag;
+	static bool ok;
+	static int error;
+	return once(flag, ok, error, [] {
+		freeze_signal();
+		struct sigaction sa {};
+		sigemptyset(&sa.sa_mask);
+		sa.sa_sigaction = on_timer;
+		// SA_RESTART: a preemption must not make an interrupted read() or write() fail with
+		// EINTR.
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
+		return sigaction(configured_signal(), &sa, nullptr) == 0;
+	});
+}
+
+bool signals_install_overflow() {
+	static std::once_flag flag;
+	static bool ok;
+	static int error;
+	return once(flag, ok, error, [] {
+		struct sigaction sa {};
+		sigemptyset(&sa.sa_mask);
+		sa.sa_sigaction = on_segv;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+		return sigaction(SIGSEGV, &sa, &previous_segv) == 0;
+	});
 }
 
 void *altstack_ensure(std::size_t *size) {

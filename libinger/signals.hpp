@@ -5,9 +5,10 @@
 
 namespace inger::detail {
 
-// Install the preemption and stack-overflow handlers once per process.
-// Returns false with errno set if sigaction failed.
-bool signals_install();
+// Install the preemption handler (first timer) or the stack-overflow handler (first thread
+// state) once per process. Return false with errno set if sigaction failed.
+bool signals_install_timer();
+bool signals_install_overflow();
 
 // Give the calling thread an alternate signal stack if it has none (the overflow handler
 // cannot run on the stack that overflowed). Returns the stack we mapped, or nullptr.

@@ -42,6 +42,7 @@ thread_state::thread_state() {
 	slots.reserve(64);
 	free_slots.reserve(64);
 	altstack = altstack_ensure(&altstack_size);
+	signals_install_overflow(); // best effort: without it an overflow is an ordinary SIGSEGV
 	static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 	pthread_once(&atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_timer_in_child); });
 }

@@ -14,7 +14,7 @@ namespace inger::detail {
 bool timer_ensure(thread_state *ts) {
 	if (ts->timer_created)
 		return true;
-	if (!signals_install())
+	if (!signals_install_timer())
 		return false;
 	sigevent ev{};
 	ev.sigev_notify = SIGEV_THREAD_ID;
