@@ -52,7 +52,8 @@ enum linger_error {
 	LINGER_ESIGNAL = 8,       /* launch/resume/cancel called from a signal handler that
 	                           * interrupted libinger itself on this thread.           errno EDEADLK */
 	LINGER_ESTACKOVERFLOW = 9,/* launch/resume: the function overflowed its stack (hit the
-	                           * guard page) and was terminated; the handle is dead.    errno EFAULT */
+	                           * guard page) and was terminated; the handle is dead, and
+	                           * resume/cancel of it report this code again.          errno EFAULT */
 	LINGER_ESYSTEM = 10       /* launch/resume: the per-thread timer or signal handler could not be
 	                           * set up (timer_create/sigaction failed); errno is the system's.  */
 };

@@ -154,6 +154,7 @@ extern "C" void resume(linger_t *l, uint64_t timeout_us) {
 		unbusy(ts);
 		return fail(l, LINGER_ESYSTEM, err);
 	}
+	l->error = LINGER_OK; // the function may have used this very handle meanwhile (and failed)
 	report(ts, f, l);
 	finish_call(ts);
 }

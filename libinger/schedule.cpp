@@ -15,14 +15,17 @@ namespace inger::detail {
 bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	function_record *parent = ts->current;
 	std::uint64_t deadline = parent ? parent->deadline_ns : no_deadline;
-	if (timeout_us != LINGER_UNLIMITED && timeout_us < no_deadline / 1000 / 2) {
-		// An inner function never outlives the function that runs it.
-		deadline = std::min(deadline, now_ns() + timeout_us * 1000);
-	}
-	if (deadline != no_deadline) {
-		if (!timer_ensure(ts))
-			return false;
-		timer_arm_by(ts, deadline);
+	if (deadline != no_deadline || timeout_us != LINGER_UNLIMITED) {
+		std::uint64_t now = now_ns();
+		if (timeout_us != LINGER_UNLIMITED && timeout_us < no_deadline / 1000 / 2) {
+			// An inner function never outlives the function that runs it.
+			deadline = std::min(deadline, now + timeout_us * 1000);
+		}
+		if (deadline != no_deadline) {
+			if (!timer_ensure(ts))
+				return false;
+			timer_arm_by(ts, deadline, now);
+		}
 	}
 
 	if (f->in_handler) {
@@ -63,10 +66,14 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 }
 
 void rearm_after_missed_tick(thread_state *ts) {
+	// Not "now" even if the deadline has passed: a signal raised here would nest a handler
+	// inside this (possibly handler) frame on every resume. A few microseconds later it lands
+	// in the function's own code.
+	constexpr std::uint64_t settle_ns = 5000;
 	ts->tick_missed = false;
 	function_record *f = ts->current;
 	if (f && f->deadline_ns != no_deadline)
-		timer_arm(ts, f->deadline_ns);
+		timer_arm(ts, std::max(f->deadline_ns, now_ns() + settle_ns));
 }
 
 void finish_call(thread_state *ts) {

@@ -62,7 +62,7 @@ void on_timer(int, siginfo_t *info, void *context) {
 	}
 	if (now < f->deadline_ns) {
 		// Fired early (armed for an earlier, finished function): aim at this one's deadline.
-		timer_arm_by(ts, f->deadline_ns);
+		timer_arm_by(ts, f->deadline_ns, now);
 	} else if (f->defer > 0) {
 		f->yield_pending = true; // taken at the end of its critical section
 	} else if (!on_stack_of(f, static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP])) {

@@ -34,10 +34,12 @@ void timer_arm(thread_state *ts, std::uint64_t deadline_ns) {
 	when.it_value.tv_nsec = static_cast<long>(deadline_ns % 1000000000u);
 	if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0)
 		when.it_value.tv_nsec = 1; // zero would disarm
+	// Record first: if the signal comes before timer_settime returns, its handler clears this
+	// (nonzero must mean "a signal is on its way", or a later launch would not re-arm).
+	ts->armed_ns = deadline_ns;
 	int saved = errno;
 	timer_settime(ts->timer, TIMER_ABSTIME, &when, nullptr);
 	errno = saved;
-	ts->armed_ns = deadline_ns;
 	count(ts->stats.timer_arms);
 }
 
