@@ -59,10 +59,11 @@ enum linger_error {
 };
 
 /*
- * A handle on a preemptible function. Plain data: copies name the same function, but once it
+ * A handle on a preemptible function (the struct has no tag: <sys/socket.h> owns "struct
+ * linger"). Plain data: copies name the same function, but once it
  * has finished or been cancelled through one copy, the others report LINGER_EFOREIGN.
  */
-typedef struct linger {
+typedef struct {
 	bool is_complete; /* the function has returned */
 	int error;        /* LINGER_OK, or the enum linger_error of the last failed call */
 	struct {          /* opaque continuation state: do not touch */

@@ -1,0 +1,267 @@
+// pool.cpp — workers, work stealing, and preemptive scheduling with demotion.
+#include "worker.hpp"
+
+#include "event_loop.hpp"
+
+#include <turquoise/guarded_lock.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <stdexcept>
+
+namespace turquoise {
+namespace {
+
+thread_local pool *current_pool = nullptr;
+thread_local detail::worker *current_worker_ptr = nullptr;
+
+// The body of every task's preemptible function.
+void task_entry(void *arg) {
+	auto *t = static_cast<detail::task *>(arg);
+	try {
+		t->body();
+	} catch (...) {
+		// As with std::thread: an exception nobody can receive is a bug in the task.
+		std::fputs("turquoise: exception escaped a posted task\n", stderr);
+		std::terminate();
+	}
+}
+
+} // namespace
+
+pool::pool(pool_options options) : impl_(std::make_unique<impl>()) {
+	impl &p = *impl_;
+	p.owner = this;
+	if (options.workers == 0)
+		options.workers = std::max(1u, std::thread::hardware_concurrency());
+	if (options.fairness == 0)
+		options.fairness = 1;
+	p.options = options;
+	p.quantum_us = options.quantum == no_preemption
+	                   ? LINGER_UNLIMITED
+	                   : static_cast<std::uint64_t>(std::max<std::int64_t>(1, options.quantum.count()));
+	p.events = std::make_unique<event_loop>(*this);
+	for (unsigned i = 0; i < options.workers; ++i) {
+		auto w = std::make_unique<detail::worker>();
+		w->index = i;
+		p.workers.push_back(std::move(w));
+	}
+	for (auto &w : p.workers)
+		w->thread = std::thread([this, raw = w.get()] { impl_->work(*raw); });
+}
+
+pool::~pool() { shutdown(shutdown_mode::drain); }
+
+void pool::post(unique_function<void()> fn) {
+	impl &p = *impl_;
+	if (p.closed.load() && current_pool != this)
+		throw std::logic_error("turquoise: post() on a pool that is shut down");
+	auto *t = new detail::task{std::move(fn)};
+	p.outstanding.fetch_add(1);
+	p.enqueue(t);
+}
+
+// Called from tasks too: every lock here is a guarded_lock (see guarded_lock.hpp).
+void pool::impl::enqueue(detail::task *t) {
+	if (current_pool == owner && current_worker_ptr) {
+		detail::worker &w = *current_worker_ptr;
+		guarded_lock lock(w.fresh_mutex);
+		w.fresh.push_back(t);
+		w.fresh_depth.fetch_add(1, std::memory_order_relaxed);
+	} else {
+		guarded_lock lock(injector_mutex);
+		injector.push_back(t);
+	}
+	wake_one();
+}
+
+void pool::impl::wake_one() {
+	if (parked.load() > 0) {
+		guarded_lock lock(park_mutex);
+		park_cv.notify_one();
+	}
+}
+
+detail::task *pool::impl::steal(detail::worker &thief) {
+	std::size_t n = workers.size();
+	for (std::size_t k = 1; k < n; ++k) {
+		detail::worker &victim = *workers[(thief.index + k) % n];
+		std::unique_lock lock(victim.fresh_mutex, std::try_to_lock);
+		if (!lock.owns_lock() || victim.fresh.empty())
+			continue;
+		detail::task *t = victim.fresh.front();
+		victim.fresh.pop_front();
+		victim.fresh_depth.fetch_sub(1, std::memory_order_relaxed);
+		thief.steals.fetch_add(1, std::memory_order_relaxed);
+		return t;
+	}
+	return nullptr;
+}
+
+// Fresh work first (own queue, then the injector, then other workers'), demoted work when
+// there is no fresh work — except every fairness-th pick, which serves a demoted task first.
+detail::task *pool::impl::pick(detail::worker &w) {
+	auto take_demoted = [&]() -> detail::task * {
+		detail::task *t = w.demoted.front();
+		w.demoted.pop_front();
+		w.demoted_depth.fetch_sub(1, std::memory_order_relaxed);
+		return t;
+	};
+	++w.picks;
+	if (!w.demoted.empty() && w.picks % options.fairness == 0)
+		return take_demoted();
+	{
+		std::lock_guard lock(w.fresh_mutex);
+		if (!w.fresh.empty()) {
+			detail::task *t = w.fresh.front();
+			w.fresh.pop_front();
+			w.fresh_depth.fetch_sub(1, std::memory_order_relaxed);
+			return t;
+		}
+	}
+	{
+		std::lock_guard lock(injector_mutex);
+		if (!injector.empty()) {
+			detail::task *t = injector.front();
+			injector.pop_front();
+			return t;
+		}
+	}
+	if (detail::task *t = steal(w))
+		return t;
+	if (!w.demoted.empty())
+		return take_demoted();
+	return nullptr;
+}
+
+void pool::impl::finished(detail::task *t) {
+	delete t; // destroys the body: a submit()ted task's promise is fulfilled or broken by now
+	outstanding.fetch_sub(1);
+	if (stopping.load()) {
+		guarded_lock lock(park_mutex);
+		park_cv.notify_all(); // drain may be complete: let the workers see it
+	}
+}
+
+void pool::impl::run(detail::worker &w, detail::task *t) {
+	if (!t->started) {
+		t->started = true;
+		w.tasks_started.fetch_add(1, std::memory_order_relaxed);
+		t->handle = launch(task_entry, quantum_us, t);
+	} else {
+		resume(&t->handle, quantum_us);
+	}
+	if (t->handle.is_complete) {
+		w.tasks_completed.fetch_add(1, std::memory_order_relaxed);
+		finished(t);
+	} else if (t->handle.error != LINGER_OK) {
+		std::fprintf(stderr, "turquoise: task dropped: %s\n", linger_strerror(t->handle.error));
+		finished(t); // its future, if any, reports broken_promise
+	} else {
+		w.preemptions.fetch_add(1, std::memory_order_relaxed);
+		w.demoted.push_back(t);
+		w.demoted_depth.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
+void pool::impl::work(detail::worker &w) {
+	current_pool = owner;
+	current_worker_ptr = &w;
+	for (;;) {
+		if (cancelling.load())
+			break;
+		if (detail::task *t = pick(w)) {
+			run(w, t);
+			continue;
+		}
+		std::unique_lock lock(park_mutex);
+		if (stopping.load() && outstanding.load() == 0)
+			break;
+		parked.fetch_add(1);
+		// The timeout bounds the cost of a lost wake-up (a task queued between our empty pick
+		// and this wait): a steal opportunity is at most this late.
+		park_cv.wait_for(lock, std::chrono::milliseconds(1));
+		parked.fetch_sub(1);
+	}
+	// Cancel: discard what this worker holds (only it can cancel its preempted tasks).
+	for (detail::task *t : w.demoted) {
+		cancel(&t->handle);
+		finished(t);
+	}
+	w.demoted.clear();
+	w.demoted_depth.store(0);
+	std::lock_guard lock(w.fresh_mutex);
+	for (detail::task *t : w.fresh)
+		finished(t);
+	w.fresh.clear();
+	w.fresh_depth.store(0);
+	current_pool = nullptr;
+	current_worker_ptr = nullptr;
+}
+
+void pool::shutdown(shutdown_mode mode) {
+	impl &p = *impl_;
+	if (p.closed.exchange(true))
+		return;
+	if (current_pool == this)
+		throw std::logic_error("turquoise: shutdown() from inside one of the pool's tasks");
+	p.events->stop(); // pending timers and fd waits are dropped
+	if (mode == shutdown_mode::cancel)
+		p.cancelling.store(true);
+	p.stopping.store(true);
+	{
+		std::lock_guard lock(p.park_mutex);
+		p.park_cv.notify_all();
+	}
+	for (auto &w : p.workers)
+		if (w->thread.joinable())
+			w->thread.join();
+	std::lock_guard lock(p.injector_mutex);
+	for (detail::task *t : p.injector)
+		p.finished(t);
+	p.injector.clear();
+}
+
+std::vector<worker_stats> pool::stats() const {
+	std::vector<worker_stats> out;
+	for (auto &w : impl_->workers) {
+		worker_stats s;
+		s.tasks_started = w->tasks_started.load(std::memory_order_relaxed);
+		s.tasks_completed = w->tasks_completed.load(std::memory_order_relaxed);
+		s.preemptions = w->preemptions.load(std::memory_order_relaxed);
+		s.steals = w->steals.load(std::memory_order_relaxed);
+		s.fresh_depth = w->fresh_depth.load(std::memory_order_relaxed);
+		s.demoted_depth = w->demoted_depth.load(std::memory_order_relaxed);
+		out.push_back(s);
+	}
+	return out;
+}
+
+unsigned pool::size() const { return static_cast<unsigned>(impl_->workers.size()); }
+std::chrono::microseconds pool::quantum() const { return impl_->options.quantum; }
+pool *pool::current() { return current_pool; }
+int pool::current_worker() {
+	return current_worker_ptr ? static_cast<int>(current_worker_ptr->index) : -1;
+}
+
+pool::timer_id pool::after(std::chrono::nanoseconds delay, unique_function<void()> fn) {
+	if (impl_->closed.load())
+		throw std::logic_error("turquoise: after() on a pool that is shut down");
+	return impl_->events->add_timer(delay, std::move(fn));
+}
+bool pool::cancel_timer(timer_id id) { return impl_->events->cancel_timer(id); }
+
+void pool::when_readable(int fd, unique_function<void()> fn) {
+	if (impl_->closed.load())
+		throw std::logic_error("turquoise: when_readable() on a pool that is shut down");
+	impl_->events->watch(fd, event_loop::readable, std::move(fn));
+}
+void pool::when_writable(int fd, unique_function<void()> fn) {
+	if (impl_->closed.load())
+		throw std::logic_error("turquoise: when_writable() on a pool that is shut down");
+	impl_->events->watch(fd, event_loop::writable, std::move(fn));
+}
+void pool::forget(int fd) { impl_->events->forget(fd); }
+
+} // namespace turquoise

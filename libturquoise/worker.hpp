@@ -1,0 +1,77 @@
+// worker.hpp — the pool's internals: tasks, workers and their queues.
+#pragma once
+
+#include <turquoise/pool.hpp>
+
+#include <libinger.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace turquoise {
+
+class event_loop;
+
+namespace detail {
+
+struct task {
+	unique_function<void()> body;
+	linger_t handle{};
+	bool started = false;
+};
+
+struct worker {
+	unsigned index = 0;
+	std::thread thread;
+
+	std::mutex fresh_mutex;   // guards fresh: other workers steal from it
+	std::deque<task *> fresh; // never started; FIFO
+	std::deque<task *> demoted; // preempted; only this worker touches it (handles are per thread)
+	unsigned picks = 0;
+
+	std::atomic<std::uint64_t> tasks_started{0};
+	std::atomic<std::uint64_t> tasks_completed{0};
+	std::atomic<std::uint64_t> preemptions{0};
+	std::atomic<std::uint64_t> steals{0};
+	std::atomic<std::uint64_t> fresh_depth{0};
+	std::atomic<std::uint64_t> demoted_depth{0};
+};
+
+} // namespace detail
+
+struct pool::impl {
+	pool *owner = nullptr;
+	pool_options options;
+	std::uint64_t quantum_us = 0; // LINGER_UNLIMITED when preemption is off
+	std::vector<std::unique_ptr<detail::worker>> workers;
+
+	std::mutex injector_mutex; // tasks submitted from outside the workers
+	std::deque<detail::task *> injector;
+
+	// Parking: idle workers sleep until a task is queued.
+	std::mutex park_mutex;
+	std::condition_variable park_cv;
+	std::atomic<unsigned> parked{0};
+
+	// Tasks submitted and not yet finished or discarded: drain waits for zero.
+	std::atomic<std::uint64_t> outstanding{0};
+	std::atomic<bool> stopping{false};
+	std::atomic<bool> cancelling{false};
+	std::atomic<bool> closed{false}; // no more submissions from outside the workers
+
+	std::unique_ptr<event_loop> events;
+
+	void enqueue(detail::task *t);
+	detail::task *pick(detail::worker &w);
+	detail::task *steal(detail::worker &thief);
+	void run(detail::worker &w, detail::task *t);
+	void work(detail::worker &w);
+	void wake_one();
+	void finished(detail::task *t);
+};
+
+} // namespace turquoise

@@ -1,0 +1,182 @@
+// libturquoise pool: results, work stealing, preemption and demotion, fairness, shutdown.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+
+#include <turquoise/pool.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using turquoise::pool;
+using turquoise::pool_options;
+
+namespace {
+
+// Burn CPU until `d` of wall time has passed (preemption may stretch it: that is the point).
+void spin_for(std::chrono::microseconds d) {
+	auto end = std::chrono::steady_clock::now() + d;
+	while (std::chrono::steady_clock::now() < end) {
+	}
+}
+
+std::uint64_t total(const std::vector<turquoise::worker_stats> &s,
+                    std::uint64_t turquoise::worker_stats::*field) {
+	std::uint64_t sum = 0;
+	for (auto &w : s)
+		sum += w.*field;
+	return sum;
+}
+
+} // namespace
+
+TEST_CASE("submit returns the task's value or exception") {
+	pool p(pool_options{.workers = 2});
+	auto v = p.submit([] { return 6 * 7; });
+	auto e = p.submit([]() -> int { throw std::runtime_error("boom"); });
+	auto nothing = p.submit([] {});
+	CHECK(v.get() == 42);
+	CHECK_THROWS_WITH(e.get(), "boom");
+	nothing.get();
+	CHECK(p.size() == 2);
+}
+
+TEST_CASE("tasks submitted from a busy worker are stolen by an idle one") {
+	pool p(pool_options{.workers = 2, .quantum = 100000us});
+	std::atomic<int> ran_elsewhere{0};
+	auto parent = p.submit([&] {
+		int me = pool::current_worker();
+		std::vector<turquoise::future<void>> children;
+		for (int i = 0; i < 20; ++i)
+			children.push_back(pool::current()->submit([&, me] {
+				if (pool::current_worker() != me)
+					ran_elsewhere++;
+			}));
+		spin_for(50ms); // keep this worker busy: its queue can only be drained by stealing
+		return children;
+	});
+	for (auto &c : parent.get())
+		c.get();
+	auto s = p.stats();
+	CHECK(total(s, &turquoise::worker_stats::steals) > 0);
+	CHECK(ran_elsewhere.load() > 0);
+}
+
+TEST_CASE("a runaway task does not stop short tasks on a single worker") {
+	pool p(pool_options{.workers = 1, .quantum = 1000us});
+	std::atomic<bool> release{false};
+	std::atomic<bool> long_done{false};
+	auto runaway = p.submit([&] {
+		while (!release.load(std::memory_order_relaxed)) {
+		}
+		long_done = true;
+	});
+	std::this_thread::sleep_for(5ms); // the runaway is running (and being preempted)
+	std::vector<turquoise::future<int>> shorts;
+	for (int i = 0; i < 50; ++i)
+		shorts.push_back(p.submit([i] { return i; }));
+	for (int i = 0; i < 50; ++i) {
+		REQUIRE(shorts[i].wait_for(5s * th::slack));
+		CHECK(shorts[i].get() == i);
+	}
+	CHECK_FALSE(long_done.load()); // the short ones did not wait for it
+	release = true;
+	runaway.get();
+	CHECK(total(p.stats(), &turquoise::worker_stats::preemptions) > 0);
+}
+
+TEST_CASE("without preemption the same runaway does block the single worker") {
+	pool p(pool_options{.workers = 1, .quantum = turquoise::no_preemption});
+	std::atomic<bool> release{false};
+	auto runaway = p.submit([&] {
+		while (!release.load(std::memory_order_relaxed)) {
+		}
+	});
+	std::this_thread::sleep_for(5ms);
+	auto short_task = p.submit([] { return 1; });
+	CHECK_FALSE(short_task.wait_for(50ms)); // stuck behind the runaway
+	release = true;
+	CHECK(short_task.get() == 1);
+	runaway.get();
+	CHECK(total(p.stats(), &turquoise::worker_stats::preemptions) == 0);
+}
+
+TEST_CASE("demoted tasks finish while fresh short tasks keep arriving") {
+	pool p(pool_options{.workers = 1, .quantum = 500us, .fairness = 4});
+	std::vector<turquoise::future<int>> longs;
+	for (int i = 0; i < 4; ++i)
+		longs.push_back(p.submit([i] {
+			spin_for(20ms);
+			return i;
+		}));
+	// A steady stream of fresh work that alone would keep the worker busy.
+	std::atomic<bool> stop{false};
+	std::thread feeder([&] {
+		while (!stop.load()) {
+			p.post([] { spin_for(200us); });
+			std::this_thread::sleep_for(100us);
+		}
+	});
+	for (int i = 0; i < 4; ++i) {
+		bool finished = longs[i].wait_for(10s * th::slack);
+		CHECK(finished);
+		if (finished)
+			CHECK(longs[i].get() == i);
+	}
+	stop = true;
+	feeder.join();
+	CHECK(total(p.stats(), &turquoise::worker_stats::preemptions) >= 4);
+}
+
+TEST_CASE("shutdown(cancel) with tasks completed, preempted and never started") {
+	auto p = std::make_unique<pool>(pool_options{.workers = 1, .quantum = 500us});
+	auto done = p->submit([] { return 1; });
+	CHECK(done.get() == 1);
+	std::atomic<bool> started{false};
+	auto preempted = p->submit([&] {
+		started = true;
+		for (;;) {
+		}
+	});
+	while (!started.load())
+		std::this_thread::yield();
+	std::vector<turquoise::future<int>> queued;
+	for (int i = 0; i < 10; ++i)
+		queued.push_back(p->submit([] {
+			spin_for(5ms);
+			return 2;
+		}));
+	p->shutdown(turquoise::shutdown_mode::cancel);
+	CHECK_THROWS_AS(preempted.get(), turquoise::broken_promise);
+	int completed = 0, broken = 0;
+	for (auto &f : queued) {
+		try {
+			completed += f.get() == 2;
+		} catch (const turquoise::broken_promise &) {
+			++broken;
+		}
+	}
+	CHECK(completed + broken == 10);
+	CHECK(broken > 0);
+	CHECK_THROWS_AS(p->post([] {}), std::logic_error);
+}
+
+TEST_CASE("shutdown(drain) runs every queued task and what they submit") {
+	std::atomic<int> count{0};
+	{
+		pool p(pool_options{.workers = 2, .quantum = 500us});
+		for (int i = 0; i < 100; ++i)
+			p.post([&] {
+				spin_for(100us);
+				count++;
+				pool::current()->post([&] { count++; });
+			});
+		p.shutdown(turquoise::shutdown_mode::drain);
+		CHECK(count.load() == 200);
+	}
+	CHECK(count.load() == 200);
+}
