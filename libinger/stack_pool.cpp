@@ -14,7 +14,7 @@ bool stack_block::in_guard(const void *addr) const {
 	return a >= map && a < lo();
 }
 
-stack_pool::stack_pool() { cache_.reserve(max_cached); }
+stack_pool::stack_pool() { cache_.reserve(64); }
 
 stack_pool::~stack_pool() {
 	for (auto &block : cache_)
