@@ -12,6 +12,9 @@
 #include "thread_state.hpp"
 #include "timer.hpp"
 
+#include <libinger.h>
+
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -25,12 +28,23 @@ using namespace inger::detail;
 
 namespace {
 
-// The next definition of a symbol (libc's), looked up once.
-template <class Fn>
-Fn next(const char *name) {
-	return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+// The next definition of a symbol (libc's), looked up on first use. No function-local static
+// with a guard: a function preempted during the lookup would leave the guard taken, and the
+// next function on the thread to make the same call would see a recursive initialisation.
+// The lookup itself (dlsym takes the loader lock) runs in a critical section.
+void *next(std::atomic<void *> &cache, const char *name) {
+	void *fn = cache.load(std::memory_order_acquire);
+	if (!fn) {
+		linger_critical_begin();
+		fn = dlsym(RTLD_NEXT, name);
+		linger_critical_end();
+		cache.store(fn, std::memory_order_release);
+	}
+	return fn;
 }
-#define REAL(name) static const auto real = next<decltype(&::name)>(#name)
+#define REAL(name)                                                                           \
+	static std::atomic<void *> real_##name{nullptr};                                         \
+	const auto real = reinterpret_cast<decltype(&::name)>(next(real_##name, #name))
 
 // Did a timer signal of ours arrive since `signals` was read? rearm() also puts errno back as
 // the caller left it: a retried call that then succeeds must not leave our EINTR behind.
