@@ -50,8 +50,10 @@ thread_state::thread_state() {
 thread_state::~thread_state() {
 	timer_destroy(this);
 	// Functions still paused when their thread exits can never be resumed: free their stacks.
+	// Not those running: a function that called exit() or pthread_exit() is still on its
+	// stack while thread-local destructors (this one) run.
 	for (function_record *f : slots)
-		if (f)
+		if (f && f->state != run_state::running)
 			stack_unmap(f->stack);
 	altstack_release(altstack, altstack_size);
 }
