@@ -63,12 +63,25 @@ void event_loop::stop() {
 	[[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 	if (thread_.joinable())
 		thread_.join();
-	guarded_lock lock(mutex_);
-	for (auto &[fd, w] : watchers_)
-		epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-	watchers_.clear();
-	timers_.clear();
-	heap_ = {};
+	// Destroy the dropped callbacks outside the lock: their captures may call back into us.
+	std::unordered_map<int, watcher> watchers;
+	std::unordered_map<pool::timer_id, unique_function<void()>> timers;
+	{
+		guarded_lock lock(mutex_);
+		for (auto &[fd, w] : watchers_)
+			epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+		watchers.swap(watchers_);
+		timers.swap(timers_);
+		heap_ = {};
+	}
+}
+
+void event_loop::post(unique_function<void()> fn) {
+	try {
+		owner_.post(std::move(fn));
+	} catch (const std::exception &) {
+		// The pool is shutting down: the callback is dropped, like every pending one.
+	}
 }
 
 pool::timer_id event_loop::add_timer(std::chrono::nanoseconds delay, unique_function<void()> fn) {
@@ -119,24 +132,38 @@ void event_loop::fire_timers() {
 			arm_timerfd(heap_.top().when_ns);
 	}
 	for (auto &fn : ready) // in due order, so in order of posting
-		owner_.post(std::move(fn));
+		post(std::move(fn));
 }
 
+// A watched fd stays in the epoll set between waits (EPOLLONESHOT only disables it), so a new
+// wait is a MOD. The fd may have been closed (and its number reused) without forget(): then
+// the kernel has dropped it, MOD says ENOENT, and it is added afresh; and the other way round.
 void event_loop::rearm_fd(int fd, const watcher &w, bool added) {
 	epoll_event ev{};
 	ev.events = EPOLLONESHOT | (w.on_readable ? EPOLLIN | EPOLLRDHUP : 0u) | (w.on_writable ? EPOLLOUT : 0u);
 	ev.data.u64 = static_cast<std::uint64_t>(fd);
-	if (epoll_ctl(epoll_fd_, added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0)
-		throw_errno("turquoise: epoll_ctl");
+	int op = added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	if (epoll_ctl(epoll_fd_, op, fd, &ev) == 0)
+		return;
+	if ((op == EPOLL_CTL_MOD && errno == ENOENT) || (op == EPOLL_CTL_ADD && errno == EEXIST)) {
+		op = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+		if (epoll_ctl(epoll_fd_, op, fd, &ev) == 0)
+			return;
+	}
+	throw_errno("turquoise: epoll_ctl");
 }
 
 void event_loop::watch(int fd, interest what, unique_function<void()> fn) {
 	guarded_lock lock(mutex_);
 	auto [it, added] = watchers_.try_emplace(fd);
-	(what == readable ? it->second.on_readable : it->second.on_writable) = std::move(fn);
+	unique_function<void()> &slot = what == readable ? it->second.on_readable : it->second.on_writable;
+	unique_function<void()> previous = std::move(slot);
+	slot = std::move(fn);
 	try {
-		rearm_fd(fd, it->second, added);
+		rearm_fd(fd, it->second, !it->second.registered);
+		it->second.registered = true;
 	} catch (...) {
+		slot = std::move(previous);
 		if (added)
 			watchers_.erase(it);
 		throw;
@@ -144,9 +171,14 @@ void event_loop::watch(int fd, interest what, unique_function<void()> fn) {
 }
 
 void event_loop::forget(int fd) {
+	watcher dropped; // destroyed after unlocking: its callbacks' captures may call back into us
 	guarded_lock lock(mutex_);
-	if (watchers_.erase(fd))
-		epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+	auto it = watchers_.find(fd);
+	if (it == watchers_.end())
+		return;
+	dropped = std::move(it->second);
+	watchers_.erase(it);
+	epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
 }
 
 void event_loop::dispatch(int fd, std::uint32_t events) {
@@ -162,15 +194,20 @@ void event_loop::dispatch(int fd, std::uint32_t events) {
 			read_cb = std::move(w.on_readable);
 		if (events & EPOLLOUT || trouble)
 			write_cb = std::move(w.on_writable);
-		if (w.on_readable || w.on_writable)
-			rearm_fd(fd, w, false); // the other interest is still pending
-		else
-			watchers_.erase(it); // oneshot: the kernel keeps it registered but disabled
+		if (w.on_readable || w.on_writable) {
+			try {
+				rearm_fd(fd, w, false); // the other interest is still pending
+			} catch (const std::system_error &) {
+				// The fd went away under us (closed without forget()): nothing will come.
+				watchers_.erase(it);
+			}
+		}
+		// Otherwise the entry stays, disabled (EPOLLONESHOT): the next wait re-enables it.
 	}
 	if (read_cb)
-		owner_.post(std::move(read_cb));
+		post(std::move(read_cb));
 	if (write_cb)
-		owner_.post(std::move(write_cb));
+		post(std::move(write_cb));
 }
 
 void event_loop::loop() {

@@ -40,6 +40,7 @@ private:
 	struct watcher {
 		unique_function<void()> on_readable;
 		unique_function<void()> on_writable;
+		bool registered = false; // in the epoll set (possibly disabled by EPOLLONESHOT)
 	};
 	struct due {
 		std::uint64_t when_ns;
@@ -50,6 +51,7 @@ private:
 	};
 
 	void loop();
+	void post(unique_function<void()> fn); // to the pool; dropped if it is shutting down
 	void rearm_fd(int fd, const watcher &w, bool added);
 	void arm_timerfd(std::uint64_t when_ns);
 	void fire_timers();

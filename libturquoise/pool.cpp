@@ -202,11 +202,12 @@ void pool::impl::work(detail::worker &w) {
 
 void pool::shutdown(shutdown_mode mode) {
 	impl &p = *impl_;
-	if (p.closed.exchange(true))
-		return;
 	if (current_pool == this)
 		throw std::logic_error("turquoise: shutdown() from inside one of the pool's tasks");
-	p.events->stop(); // pending timers and fd waits are dropped
+	if (p.shutting_down.exchange(true))
+		return;
+	p.events->stop(); // pending timers and fd waits are dropped; the event thread is gone
+	p.closed.store(true);
 	if (mode == shutdown_mode::cancel)
 		p.cancelling.store(true);
 	p.stopping.store(true);

@@ -61,6 +61,7 @@ struct pool::impl {
 	std::atomic<std::uint64_t> outstanding{0};
 	std::atomic<bool> stopping{false};
 	std::atomic<bool> cancelling{false};
+	std::atomic<bool> shutting_down{false};
 	std::atomic<bool> closed{false}; // no more submissions from outside the workers
 
 	std::unique_ptr<event_loop> events;

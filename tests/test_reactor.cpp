@@ -78,3 +78,43 @@ TEST_CASE("an fd epoll cannot watch is reported, not ignored") {
 	CHECK_THROWS_AS(p.when_readable(fd, [] {}), std::system_error);
 	close(fd);
 }
+
+TEST_CASE("an fd can be waited for again after its wait fired") {
+	pool p(turquoise::pool_options{.workers = 1});
+	socket_pair s;
+	for (int round = 0; round < 3; ++round) {
+		turquoise::promise<char> got;
+		auto f = got.get_future();
+		p.when_readable(s.fd[0], [&] {
+			char c = 0;
+			got.set_value(read(s.fd[0], &c, 1) == 1 ? c : '?'); // no Catch assertions off-thread
+		});
+		char c = static_cast<char>('a' + round);
+		REQUIRE(write(s.fd[1], &c, 1) == 1);
+		REQUIRE(f.wait_for(2s * th::slack));
+		CHECK(f.get() == c);
+	}
+}
+
+TEST_CASE("an fd closed without forget() and reopened under the same number can be watched") {
+	pool p(turquoise::pool_options{.workers = 1});
+	int fds[2];
+	REQUIRE(pipe(fds) == 0);
+	std::atomic<int> fired{0};
+	p.when_readable(fds[0], [&] { fired++; });
+	REQUIRE(write(fds[1], "x", 1) == 1);
+	std::this_thread::sleep_for(50ms * th::slack);
+	REQUIRE(fired.load() == 1);
+	int number = fds[0];
+	close(fds[0]);
+	close(fds[1]);
+	REQUIRE(pipe(fds) == 0);
+	REQUIRE(fds[0] == number); // the lowest free number comes back
+	p.when_readable(fds[0], [&] { fired++; });
+	REQUIRE(write(fds[1], "y", 1) == 1);
+	std::this_thread::sleep_for(50ms * th::slack);
+	CHECK(fired.load() == 2);
+	p.forget(fds[0]);
+	close(fds[0]);
+	close(fds[1]);
+}
