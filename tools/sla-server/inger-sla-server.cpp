@@ -17,6 +17,7 @@
 #include <turquoise/http.hpp>
 #include <turquoise/pool.hpp>
 
+#include <inger/inger.hpp>
 #include <libinger.h>
 
 #include <algorithm>
@@ -201,13 +202,7 @@ double calibrate() {
 // pool.shutdown(cancel) is always cancelled inside burn(), never halfway through a malloc,
 // a container update or an fd hand-over, so shutdown leaves nothing half-done (main() frees the
 // connections such tasks held).
-class no_preemption_scope {
-public:
-	no_preemption_scope() noexcept { linger_critical_begin(); }
-	~no_preemption_scope() { linger_critical_end(); }
-	no_preemption_scope(const no_preemption_scope &) = delete;
-	no_preemption_scope &operator=(const no_preemption_scope &) = delete;
-};
+using no_preemption_scope = inger::critical_section;
 
 // Inside the (single) no_preemption_scope of a connection task: preemptible again meanwhile.
 class preemption_window {
