@@ -81,6 +81,8 @@ public:
 	promise(promise &&other) noexcept
 	    : state_(std::move(other.state_)), satisfied_(other.satisfied_) {}
 	promise &operator=(promise &&other) noexcept {
+		if (this == &other)
+			return *this;
 		abandon();
 		state_ = std::move(other.state_);
 		satisfied_ = other.satisfied_;
@@ -119,19 +121,24 @@ class future {
 public:
 	future() = default;
 
+	// False once get() has taken the result (or for a default-constructed future); the other
+	// members then throw std::logic_error.
 	bool valid() const noexcept { return state_ != nullptr; }
 	bool ready() const {
+		require_state();
 		guarded_lock lock(state_->mutex);
 		return state_->done;
 	}
 	// Blocking waits are for threads outside the pool (and tests): inside a task, use
 	// on_ready() instead of blocking a worker.
 	void wait() const {
+		require_state();
 		guarded_lock lock(state_->mutex);
 		state_->cv.wait(lock.get(), [&] { return state_->done; });
 	}
 	template <class Rep, class Period>
 	bool wait_for(std::chrono::duration<Rep, Period> d) const {
+		require_state();
 		guarded_lock lock(state_->mutex);
 		return state_->cv.wait_for(lock.get(), d, [&] { return state_->done; });
 	}
@@ -146,6 +153,7 @@ public:
 	}
 	// Run f(future) when ready, on the thread that completes it (or now, if ready).
 	void on_ready(unique_function<void(future<T>)> f) {
+		require_state();
 		auto state = state_;
 		state->on_done([state, f = std::move(f)]() mutable { f(future<T>(state)); });
 	}
@@ -153,6 +161,10 @@ public:
 private:
 	friend class promise<T>;
 	explicit future(std::shared_ptr<detail::shared_state<T>> s) : state_(std::move(s)) {}
+	void require_state() const {
+		if (!state_)
+			throw std::logic_error("turquoise: future without a state (default or already got)");
+	}
 	std::shared_ptr<detail::shared_state<T>> state_;
 };
 

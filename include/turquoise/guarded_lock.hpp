@@ -8,7 +8,7 @@
 #ifndef TURQUOISE_GUARDED_LOCK_HPP
 #define TURQUOISE_GUARDED_LOCK_HPP
 
-#include <libinger.h>
+#include <inger/inger.hpp>
 
 #include <mutex>
 
@@ -17,17 +17,15 @@ namespace turquoise {
 template <class Mutex>
 class guarded_lock {
 public:
-	explicit guarded_lock(Mutex &m) : lock_((linger_critical_begin(), m)) {}
-	~guarded_lock() {
-		if (lock_.owns_lock())
-			lock_.unlock();
-		linger_critical_end();
-	}
+	explicit guarded_lock(Mutex &m) : lock_(m) {}
 	guarded_lock(const guarded_lock &) = delete;
 	guarded_lock &operator=(const guarded_lock &) = delete;
 	std::unique_lock<Mutex> &get() { return lock_; }
 
 private:
+	// Members are destroyed in reverse order: the mutex is unlocked before the critical
+	// section ends (and if locking throws, the section still ends).
+	inger::critical_section no_preemption_;
 	std::unique_lock<Mutex> lock_;
 };
 
