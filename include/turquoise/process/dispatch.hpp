@@ -1,0 +1,279 @@
+// turquoise/process/dispatch.hpp — running code in a process's context: dispatch, defer,
+// delay; and async() (code on the runtime's pool, outside any process).
+//
+//   Future<R> dispatch(pid, &T::method, args...)   pid: PID<T>, or a Process<T> (& or *)
+//   Future<R> dispatch(pid, f, args...)            f: any callable, pid: any UPID
+//
+// The arguments are copied (decayed) when dispatching and handed to the method once, in the
+// process's context: by move, except to non-const lvalue-reference parameters. R is the
+// method's result type: void gives Future<Nothing>, Future<U> gives Future<U> (the result
+// follows the returned future). An exception escaping the handler fails the future with its
+// what() (FutureDiscarded discards it). A dispatch to an unknown or terminated process, or
+// still queued when its process terminates, or dropped by a filter, is never run: its future
+// is abandoned (isAbandoned(); recover() sees it).
+//
+//   defer(pid, f)                   a callable: defer(pid, f)(x...) == dispatch(pid, f, x...)
+//   defer(pid, &T::method, b...)    a callable: (x...) -> dispatch(pid, &T::method, b..., x...)
+//   e.g. future.then(defer(self(), [this](const int &v) { ... }));
+// Placeholders are not supported: arguments given at call time are appended to the bound ones.
+//
+//   Clock::Timer delay(d, pid, &T::method, args...)  / delay(d, pid, f)
+// dispatches once `d` has passed on the Clock (a paused Clock: when advance() passes it; see
+// ProcessManager::settle()). Clock::cancel(timer) cancels it.
+//
+//   Future<R> async(f, args...)
+// runs f(args...) as a task of the runtime's pool (no thread per call). Call it qualified
+// (turquoise::async) when arguments come from namespace std: ADL would also find std::async.
+#ifndef TURQUOISE_PROCESS_DISPATCH_HPP
+#define TURQUOISE_PROCESS_DISPATCH_HPP
+
+#include <turquoise/async/clock.hpp>
+#include <turquoise/async/failure.hpp>
+#include <turquoise/async/future.hpp>
+#include <turquoise/process/event.hpp>
+#include <turquoise/process/process.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace turquoise {
+namespace process::internal {
+
+template <class M>
+struct method_traits;
+#define TURQUOISE_METHOD_TRAITS_(QUALIFIERS)                                                  \
+	template <class C, class R, class... P>                                                  \
+	struct method_traits<R (C::*)(P...) QUALIFIERS> {                                        \
+		using cls = C;                                                                       \
+		using ret = R;                                                                       \
+		using params = std::tuple<P...>;                                                     \
+		static constexpr std::size_t arity = sizeof...(P);                                   \
+	};
+TURQUOISE_METHOD_TRAITS_()
+TURQUOISE_METHOD_TRAITS_(const)
+TURQUOISE_METHOD_TRAITS_(noexcept)
+TURQUOISE_METHOD_TRAITS_(const noexcept)
+#undef TURQUOISE_METHOD_TRAITS_
+
+// A stored argument as the parameter P wants it: an lvalue for P = X&, else moved.
+template <class P, class X>
+decltype(auto) pass(X &x) {
+	if constexpr (std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>)
+		return (x);
+	else
+		return std::move(x);
+}
+
+template <class Params, class M, class T, class Tuple, std::size_t... I>
+decltype(auto) invoke_method(M method, T *t, Tuple &args, std::index_sequence<I...>) {
+	return std::invoke(method, t, pass<std::tuple_element_t<I, Params>>(std::get<I>(args))...);
+}
+
+// Complete `promise` with the outcome of thunk() (R: its result type).
+template <class U, class Thunk>
+void complete(Promise<U> &promise, Thunk &thunk) noexcept {
+	using R = std::invoke_result_t<Thunk &>;
+	try {
+		if constexpr (std::is_void_v<R>) {
+			thunk();
+			promise.set(Nothing());
+		} else if constexpr (detail::is_future_v<R>) {
+			promise.associate(thunk());
+		} else {
+			promise.set(thunk());
+		}
+	} catch (const FutureDiscarded &) {
+		promise.discard();
+	} catch (const std::exception &e) {
+		promise.fail(e.what());
+	} catch (...) {
+		promise.fail("unknown exception");
+	}
+}
+
+// Queue call(ProcessBase*) in pid's mailbox; its outcome completes the returned future.
+template <class R, class Call>
+auto dispatch_call(const UPID &pid, MethodId method, bool spoofed, Call &&call) {
+	using U = detail::future_value_t<R>;
+	critical c;
+	Promise<U> promise;
+	Future<U> future = promise.future();
+	event *e = make_event(
+	    [promise = std::move(promise), call = std::forward<Call>(call)](ProcessBase *p) mutable {
+		    auto thunk = [&]() -> decltype(auto) { return call(p); };
+		    complete(promise, thunk);
+	    },
+	    method, spoofed);
+	deliver(pid, e);
+	return future;
+}
+
+template <class T, class M, class... A>
+auto dispatch_method(const UPID &pid, M method, bool spoofed, A &&...a) {
+	using traits = method_traits<M>;
+	static_assert(std::is_base_of_v<typename traits::cls, T>,
+	              "dispatch: the method is not a member of the process's class");
+	static_assert(traits::arity == sizeof...(A), "dispatch: wrong number of arguments");
+	using R = typename traits::ret;
+	critical c;
+	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
+	return dispatch_call<R>(
+	    pid, MethodId::of(method), spoofed,
+	    [method, args = std::move(args)](ProcessBase *base) mutable -> R {
+		    T *t = dynamic_cast<T *>(base);
+		    if (t == nullptr)
+			    throw std::logic_error("dispatch: process " + base->self().id +
+			                           " is not of the PID's type");
+		    return invoke_method<typename traits::params>(method, t, args,
+		                                                  std::index_sequence_for<A...>());
+	    });
+}
+
+template <class F, class... A>
+auto dispatch_function(const UPID &pid, bool spoofed, F &&f, A &&...a) {
+	using R = std::invoke_result_t<std::decay_t<F> &, std::decay_t<A> &...>;
+	critical c;
+	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
+	return dispatch_call<R>(pid, MethodId{}, spoofed,
+	                        [f = std::decay_t<F>(std::forward<F>(f)),
+	                         args = std::move(args)](ProcessBase *) mutable -> R {
+		                        return std::apply(f, args);
+	                        });
+}
+
+template <class M>
+inline constexpr bool is_method_v = std::is_member_function_pointer_v<std::decay_t<M>>;
+
+} // namespace process::internal
+
+// dispatch(pid, &T::method, args...)
+template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+auto dispatch(const PID<T> &pid, M method, A &&...a) {
+	return process::internal::dispatch_method<T>(pid, method, false, std::forward<A>(a)...);
+}
+template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+auto dispatch(const Process<T> &process, M method, A &&...a) {
+	return dispatch(process.self(), method, std::forward<A>(a)...);
+}
+template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+auto dispatch(const Process<T> *process, M method, A &&...a) {
+	return dispatch(process->self(), method, std::forward<A>(a)...);
+}
+
+// dispatch(pid, f, args...)
+template <class F, class... A,
+          class = std::enable_if_t<!process::internal::is_method_v<F> &&
+                                   std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
+auto dispatch(const UPID &pid, F &&f, A &&...a) {
+	return process::internal::dispatch_function(pid, false, std::forward<F>(f), std::forward<A>(a)...);
+}
+
+// defer(pid, f)
+template <class F>
+class Deferred {
+public:
+	Deferred(UPID pid, F f) : pid_(std::move(pid)), f_(std::move(f)) {}
+
+	template <class... X, class = std::enable_if_t<std::is_invocable_v<F &, std::decay_t<X> &...>>>
+	auto operator()(X &&...x) {
+		if constexpr (std::is_copy_constructible_v<F>)
+			return dispatch(pid_, F(f_), std::forward<X>(x)...);
+		else
+			return dispatch(pid_, std::move(f_), std::forward<X>(x)...); // move-only: once
+	}
+
+	const UPID &pid() const { return pid_; }
+
+private:
+	UPID pid_;
+	F f_;
+};
+
+template <class T, class M, class... B>
+class DeferredMethod {
+public:
+	DeferredMethod(PID<T> pid, M method, std::tuple<B...> bound)
+	    : pid_(std::move(pid)), method_(method), bound_(std::move(bound)) {}
+
+	template <class... X, class = std::enable_if_t<sizeof...(B) + sizeof...(X) ==
+	                                               process::internal::method_traits<M>::arity>>
+	auto operator()(X &&...x) const {
+		return std::apply(
+		    [&](const B &...b) { return dispatch(pid_, method_, b..., std::forward<X>(x)...); },
+		    bound_);
+	}
+
+	const PID<T> &pid() const { return pid_; }
+
+private:
+	PID<T> pid_;
+	M method_;
+	std::tuple<B...> bound_;
+};
+
+template <class F, class = std::enable_if_t<!process::internal::is_method_v<F>>>
+Deferred<std::decay_t<F>> defer(const UPID &pid, F &&f) {
+	return Deferred<std::decay_t<F>>(pid, std::forward<F>(f));
+}
+template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+DeferredMethod<T, M, std::decay_t<B>...> defer(const PID<T> &pid, M method, B &&...bound) {
+	return DeferredMethod<T, M, std::decay_t<B>...>(
+	    pid, method, std::tuple<std::decay_t<B>...>(std::forward<B>(bound)...));
+}
+template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+auto defer(const Process<T> &process, M method, B &&...bound) {
+	return defer(process.self(), method, std::forward<B>(bound)...);
+}
+template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+auto defer(const Process<T> *process, M method, B &&...bound) {
+	return defer(process->self(), method, std::forward<B>(bound)...);
+}
+
+// delay(d, pid, &T::method, args...) / delay(d, pid, f)
+template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+Clock::Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
+	process::internal::critical c;
+	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
+	return Clock::timer(d, [pid, method, args = std::move(args)]() mutable {
+		std::apply([&](auto &...xs) { dispatch(pid, method, std::move(xs)...); }, args);
+	});
+}
+template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+Clock::Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
+	return delay(d, process.self(), method, std::forward<A>(a)...);
+}
+template <class F, class = std::enable_if_t<!process::internal::is_method_v<F> &&
+                                            std::is_invocable_v<std::decay_t<F> &>>>
+Clock::Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
+	process::internal::critical c;
+	return Clock::timer(d, [pid, f = std::decay_t<F>(std::forward<F>(f))]() mutable {
+		dispatch(pid, std::move(f));
+	});
+}
+
+// async(f, args...): f(args...) as a task of the runtime's pool.
+template <class F, class... A,
+          class = std::enable_if_t<std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
+auto async(F &&f, A &&...a) {
+	using R = std::invoke_result_t<std::decay_t<F> &, std::decay_t<A> &...>;
+	using U = detail::future_value_t<R>;
+	pool &workers = ProcessManager::workers();
+	process::internal::critical c;
+	Promise<U> promise;
+	Future<U> future = promise.future();
+	workers.post([promise = std::move(promise), f = std::decay_t<F>(std::forward<F>(f)),
+	              args = std::tuple<std::decay_t<A>...>(std::forward<A>(a)...)]() mutable {
+		auto thunk = [&]() -> decltype(auto) { return std::apply(f, args); };
+		process::internal::complete(promise, thunk);
+	});
+	return future;
+}
+
+} // namespace turquoise
+
+#endif

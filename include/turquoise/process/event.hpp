@@ -1,0 +1,91 @@
+// turquoise/process/event.hpp — internal: the messages queued in a process's mailbox.
+#ifndef TURQUOISE_PROCESS_EVENT_HPP
+#define TURQUOISE_PROCESS_EVENT_HPP
+
+#include <turquoise/process/pid.hpp>
+
+#include <libinger.h>
+
+#include <array>
+#include <cstring>
+#include <typeinfo>
+#include <utility>
+
+namespace turquoise {
+
+class ProcessBase;
+
+// Which member function a dispatch calls (empty for a lambda dispatch): the pointer-to-member
+// type and its bytes, so filters can match `&T::method` without knowing T's argument types.
+struct MethodId {
+	const std::type_info *type = nullptr;
+	std::array<unsigned char, 16> bytes{};
+
+	template <class M>
+	static MethodId of(M method) {
+		static_assert(std::is_member_function_pointer_v<M>);
+		static_assert(sizeof(M) <= sizeof(bytes), "pointer to member too large");
+		MethodId id;
+		id.type = &typeid(M);
+		std::memcpy(id.bytes.data(), &method, sizeof(M));
+		return id;
+	}
+	explicit operator bool() const { return type != nullptr; }
+	friend bool operator==(const MethodId &a, const MethodId &b) {
+		if (a.type == nullptr || b.type == nullptr)
+			return a.type == b.type;
+		return *a.type == *b.type && a.bytes == b.bytes;
+	}
+};
+
+namespace process::internal {
+
+// Scoped libinger critical section (the runtime's own allocations and bookkeeping).
+struct critical {
+	critical() noexcept { linger_critical_begin(); }
+	~critical() { linger_critical_end(); }
+	critical(const critical &) = delete;
+	critical &operator=(const critical &) = delete;
+};
+
+struct event {
+	enum class kind { dispatch, terminate };
+
+	event *next = nullptr; // mailbox link
+	kind what = kind::dispatch;
+	MethodId method;       // member-function dispatches only
+	bool spoofed = false;  // injected by a test: bypasses the filter
+
+	virtual ~event() = default;
+	// Runs in the process's context (on its worker, one event at a time). Must not throw.
+	virtual void run(ProcessBase *) {}
+};
+
+template <class F>
+struct fn_event final : event {
+	template <class G>
+	explicit fn_event(G &&g) : f(std::forward<G>(g)) {}
+	void run(ProcessBase *p) override { f(p); }
+	F f;
+};
+
+template <class F>
+event *make_event(F &&f, MethodId method = {}, bool spoofed = false) {
+	critical c;
+	auto *e = new fn_event<std::decay_t<F>>(std::forward<F>(f));
+	e->method = method;
+	e->spoofed = spoofed;
+	return e;
+}
+
+// Destroy an event (in a critical section: the allocator is not preemption-safe everywhere).
+void destroy(event *e) noexcept;
+
+// Queue e in the mailbox of the process `to`. If there is no such live process the event
+// is destroyed (its future, if any, is abandoned) and false is returned.
+bool deliver(const UPID &to, event *e);
+
+} // namespace process::internal
+} // namespace turquoise
+
+#endif

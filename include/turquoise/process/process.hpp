@@ -1,0 +1,207 @@
+// turquoise/process/process.hpp — actors ("processes") on a turquoise::pool, after libprocess.
+//
+//   class Counter : public Process<Counter> {
+//   public:
+//     Counter() : ProcessBase(ID::generate("counter")) {}
+//     int add(int n) { return total += n; }   // no locks: one message at a time
+//   private:
+//     int total = 0;
+//   };
+//   Counter c;
+//   PID<Counter> pid = spawn(c);
+//   Future<int> f = dispatch(pid, &Counter::add, 2);    // see dispatch.hpp
+//   terminate(pid); wait(pid);
+//
+// Semantics
+// - Each spawned process has a mailbox. Its messages (dispatches, and the terminate
+//   request) run in FIFO order, one at a time: a process runs on at most one worker at a
+//   time. initialize() runs before its first message, finalize() when the terminate request
+//   is served; both run in the process's context.
+// - A process's messages run as one pool task that serves up to a batch of messages, then
+//   yields the worker by re-posting itself (so a busy process cannot starve the others). The
+//   task is a preemptible function: a handler that outlives the pool's quantum is preempted
+//   and demoted like any long task. The process then stays busy — its next messages wait
+//   for the preempted handler — while the worker runs other processes' messages.
+// - terminate(pid, inject=true) puts the terminate request ahead of the queued messages
+//   (inject=false: behind them). A handler that is running (or preempted) is never cut
+//   short. Messages still queued when a process terminates, and messages sent to a
+//   terminated or unknown process, are dropped: their futures are abandoned.
+// - After termination the runtime no longer touches the process object: the owner may
+//   delete it once wait() returned (or when_terminated() is ready). spawn(p, true) hands the
+//   object to the runtime, which deletes it after finalize() (before waiters are woken).
+//   Destroying a process that is spawned and not terminated is a bug: it aborts.
+// - Runtime: processes run on the pool given to process::initialize(pool&) (or a
+//   process::Scope), by default on a global pool created on first use (one worker per
+//   hardware thread, default quantum) and never destroyed. A process stays on the pool it
+//   was spawned on.
+// - Preemption metrics: a handler (a message, initialize or finalize) counts as preempted
+//   when it was suspended at least once before returning. It is detected from the worker
+//   thread's libinger counters (linger_stats: preemptions + pauses), read before and after
+//   the handler: a preempted function resumes only on its own thread, and nothing else runs
+//   on that thread between the two reads unless the handler was suspended. (A handler that
+//   itself launches preemptible functions which get preempted also counts.)
+// - Blocking: wait() blocks its thread; it throws std::logic_error when called from a task
+//   of the runtime's pool (it would block a worker): use when_terminated() there.
+#ifndef TURQUOISE_PROCESS_PROCESS_HPP
+#define TURQUOISE_PROCESS_PROCESS_HPP
+
+#include <turquoise/async/clock.hpp>
+#include <turquoise/async/future.hpp>
+#include <turquoise/async/nothing.hpp>
+#include <turquoise/async/option.hpp>
+#include <turquoise/pool.hpp>
+#include <turquoise/process/event.hpp>
+#include <turquoise/process/pid.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+namespace turquoise {
+
+// Counters of one process.
+struct ProcessStats {
+	std::uint64_t messages = 0;            // handlers run (dispatches; not initialize/finalize)
+	std::uint64_t handler_preemptions = 0; // handlers (incl. initialize/finalize) preempted at least once
+	std::uint64_t dropped = 0;             // dispatches dropped by a filter
+	std::uint64_t queued = 0;              // messages waiting in the mailbox now
+};
+
+// Counters of the whole runtime (every pool it ran on).
+struct RuntimeStats {
+	std::uint64_t spawned = 0;
+	std::uint64_t terminated = 0;
+	std::uint64_t live = 0;                // spawned and not yet terminated
+	std::uint64_t messages = 0;            // dispatch handlers run
+	std::uint64_t handler_preemptions = 0; // handlers preempted at least once
+	std::uint64_t dropped = 0;             // dispatches dropped: filtered, or to a dead process
+	std::uint64_t busy = 0;                // processes with work queued or running now
+};
+
+class ProcessBase {
+public:
+	// An empty id is replaced by ID::generate("__process__").
+	explicit ProcessBase(const std::string &id = "");
+	virtual ~ProcessBase();
+	ProcessBase(const ProcessBase &) = delete;
+	ProcessBase &operator=(const ProcessBase &) = delete;
+
+	UPID self() const { return pid_; }
+
+	// This process's counters (zero before it is spawned; final ones once it terminated).
+	ProcessStats stats() const;
+
+protected:
+	// Run in the process's context: before its first message, and when it terminates.
+	virtual void initialize() {}
+	virtual void finalize() {}
+
+private:
+	friend struct process::internal::record;
+	friend struct process::internal::access;
+	UPID pid_;
+	std::shared_ptr<process::internal::record> record_; // since spawn (kept for stats())
+};
+
+// CRTP base: class P : public Process<P>. ProcessBase is a virtual base, so the most derived
+// class may pass the id: P() : ProcessBase(ID::generate("p")) {}.
+template <class T>
+class Process : public virtual ProcessBase {
+public:
+	PID<T> self() const { return PID<T>(static_cast<const T &>(*this)); }
+
+protected:
+	Process() = default;
+};
+
+// Start running `process`. Returns its pid, or an empty UPID if this very process is running
+// already, or if another live process has the same id (a managed process is then deleted).
+// A process that has terminated may be spawned again. manage: the runtime deletes it after it
+// terminated.
+UPID spawn(ProcessBase *process, bool manage = false);
+inline UPID spawn(ProcessBase &process, bool manage = false) { return spawn(&process, manage); }
+template <class T, class = std::enable_if_t<std::is_base_of_v<ProcessBase, T>>>
+PID<T> spawn(T *t, bool manage = false) {
+	return PID<T>(spawn(static_cast<ProcessBase *>(t), manage));
+}
+template <class T, class = std::enable_if_t<std::is_base_of_v<ProcessBase, T>>>
+PID<T> spawn(T &t, bool manage = false) {
+	return spawn(&t, manage);
+}
+
+// Ask the process to terminate (no-op for an unknown or terminated process).
+void terminate(const UPID &pid, bool inject = true);
+inline void terminate(const ProcessBase &process, bool inject = true) { terminate(process.self(), inject); }
+inline void terminate(const ProcessBase *process, bool inject = true) { terminate(process->self(), inject); }
+
+// Block (real time) until the process has terminated; true if it did within the timeout
+// (immediately true for an unknown pid). Not from a task of the runtime's pool.
+bool wait(const UPID &pid, std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max());
+inline bool wait(const ProcessBase &process,
+                 std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max()) {
+	return wait(process.self(), timeout);
+}
+inline bool wait(const ProcessBase *process,
+                 std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max()) {
+	return wait(process->self(), timeout);
+}
+
+// Ready once the process has terminated (and, if managed, been deleted); ready at once for
+// an unknown pid. Usable anywhere.
+Future<Nothing> when_terminated(const UPID &pid);
+
+// The runtime.
+class ProcessManager {
+public:
+	// The pool processes are spawned on now (creating the default pool if needed).
+	static pool &workers();
+	// Use p for processes spawned (and async() calls made) from now on; nullptr: the
+	// default pool. Processes already spawned stay on their pool, which must outlive them.
+	static void use(pool *p);
+
+	static RuntimeStats stats();
+	static Option<ProcessStats> stats(const UPID &pid); // None: not a live process
+	static std::uint64_t live();
+
+	// Terminate every live process and wait for them (not from a task of the pool).
+	static void terminate_all(std::chrono::nanoseconds timeout = std::chrono::seconds(60));
+
+	// Wait (real time) until no timer of the Clock is due, no timer callback runs and no
+	// process has a message queued or running. True if reached within the timeout. (A
+	// process that never goes idle, e.g. a spinning handler, prevents it.)
+	static bool settle(std::chrono::nanoseconds timeout = std::chrono::seconds(15));
+};
+
+namespace process {
+
+inline void initialize(pool &p) { ProcessManager::use(&p); }
+inline void initialize() { ProcessManager::use(nullptr); }
+// Terminate and wait for every live process; back to the default pool.
+inline void finalize() {
+	ProcessManager::terminate_all();
+	ProcessManager::use(nullptr);
+}
+inline RuntimeStats stats() { return ProcessManager::stats(); }
+inline bool settle(std::chrono::nanoseconds timeout = std::chrono::seconds(15)) {
+	return ProcessManager::settle(timeout);
+}
+
+// Run processes on p for the lifetime of the scope; on exit, terminate and wait for every
+// live process, then restore the default pool. (For tests and main().)
+class Scope {
+public:
+	explicit Scope(pool &p) { ProcessManager::use(&p); }
+	~Scope() {
+		ProcessManager::terminate_all();
+		ProcessManager::use(nullptr);
+	}
+	Scope(const Scope &) = delete;
+	Scope &operator=(const Scope &) = delete;
+};
+
+} // namespace process
+} // namespace turquoise
+
+#endif

@@ -1,0 +1,614 @@
+// process.cpp — the process runtime: registry, mailboxes, the per-process run task, metrics.
+//
+// Scheduling: a process is `scheduled` while a run task for it is posted or running (at most
+// one at a time: that is what makes a process run its messages one at a time). Delivering a
+// message to an unscheduled process schedules it. The run task serves messages until the
+// mailbox is empty (the process becomes unscheduled, under the mailbox lock, so no message
+// is left behind), or until it has served a batch or used a slice of the quantum: it then
+// re-posts itself, so other processes get the worker, and does not run into the quantum
+// because of many short handlers (a preemption then means a long handler).
+//
+// Every lock here is taken from pool tasks: all are guarded_locks (see guarded_lock.hpp).
+#include <turquoise/process/dispatch.hpp>
+#include <turquoise/process/filter.hpp>
+#include <turquoise/process/process.hpp>
+#include <turquoise/process/wrapper.hpp>
+
+#include <turquoise/guarded_lock.hpp>
+
+#include <libinger.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace turquoise {
+namespace process::internal {
+
+struct record {
+	std::mutex mutex; // guards the mailbox and the flags below
+	event *head = nullptr;
+	event *tail = nullptr;
+	std::uint64_t queued = 0;
+	bool scheduled = false;   // a run task is posted or running
+	bool closed = false;      // the terminate request was served: no more messages
+	bool finished = false;    // the runtime no longer touches `process`
+	bool manage = false;      // delete `process` once terminated
+	ProcessBase *process = nullptr;
+
+	// Touched only by the run task (one at a time; handed over through `mutex`).
+	bool initialized = false;
+
+	UPID pid; // with its reference (weak, to this record)
+	pool *workers = nullptr;
+	std::chrono::nanoseconds slice{}; // run-task time budget before re-posting (0: none)
+	Promise<Nothing> done;           // terminated
+
+	std::atomic<std::uint64_t> messages{0};
+	std::atomic<std::uint64_t> preemptions{0};
+	std::atomic<std::uint64_t> dropped{0};
+
+	void push(event *e, bool front) {
+		if (front) {
+			e->next = head;
+			head = e;
+			if (!tail)
+				tail = e;
+		} else {
+			e->next = nullptr;
+			if (tail)
+				tail->next = e;
+			else
+				head = e;
+			tail = e;
+		}
+		++queued;
+	}
+	event *pop() {
+		event *e = head;
+		if (e) {
+			head = e->next;
+			if (!head)
+				tail = nullptr;
+			e->next = nullptr;
+			--queued;
+		}
+		return e;
+	}
+	event *take_all() {
+		event *e = head;
+		head = tail = nullptr;
+		queued = 0;
+		return e;
+	}
+};
+
+struct access {
+	static UPID &pid(ProcessBase &p) { return p.pid_; }
+	static std::shared_ptr<record> &rec(ProcessBase &p) { return p.record_; }
+	static void initialize(ProcessBase &p) { p.initialize(); }
+	static void finalize(ProcessBase &p) { p.finalize(); }
+};
+
+namespace {
+
+// Messages served per run task before it re-posts itself.
+constexpr unsigned batch = 64;
+
+struct runtime {
+	std::mutex mutex; // registry, pools
+	std::unordered_map<std::string, std::shared_ptr<record>> registry;
+	pool *current = nullptr;             // nullptr: the default pool
+	std::unique_ptr<pool> default_pool;  // created on first use, never destroyed
+
+	std::mutex filter_mutex; // held while a filter runs
+	std::atomic<Filter *> filter{nullptr};
+
+	std::atomic<std::uint64_t> spawned{0};
+	std::atomic<std::uint64_t> terminated{0};
+	std::atomic<std::uint64_t> messages{0};
+	std::atomic<std::uint64_t> preemptions{0};
+	std::atomic<std::uint64_t> dropped{0};
+	std::atomic<std::uint64_t> busy{0};
+
+	std::mutex ids_mutex;
+	std::unordered_map<std::string, std::uint64_t> ids;
+};
+
+// Never destroyed: pool workers may still run processes during static destruction.
+runtime &rt() {
+	static runtime *r = new runtime;
+	return *r;
+}
+
+pool &workers_locked(runtime &R) {
+	if (R.current)
+		return *R.current;
+	if (!R.default_pool)
+		R.default_pool = std::make_unique<pool>(pool_options{});
+	return *R.default_pool;
+}
+
+// Did anything ever set this weak_ptr (even if it has expired since)?
+bool ever_set(const std::weak_ptr<record> &w) {
+	std::weak_ptr<record> empty;
+	return w.owner_before(empty) || empty.owner_before(w);
+}
+
+std::shared_ptr<record> resolve(const UPID &pid) {
+	if (auto r = pid.reference.lock())
+		return r;
+	if (ever_set(pid.reference) || pid.id.empty())
+		return nullptr; // the process it named has gone: never a later namesake
+	runtime &R = rt();
+	guarded_lock lock(R.mutex);
+	auto it = R.registry.find(pid.id);
+	if (it == R.registry.end() || !(it->second->pid.address == pid.address))
+		return nullptr;
+	return it->second;
+}
+
+[[noreturn]] void fatal(const char *what, const std::string &id) {
+	std::fprintf(stderr, "turquoise: %s (process %s)\n", what, id.c_str());
+	std::abort();
+}
+
+// Run a handler of r's process; count it as preempted if it was suspended meanwhile.
+template <class F>
+void timed(record &r, F &&f) {
+	struct linger_stats before {}, after {};
+	linger_stats(&before);
+	f();
+	linger_stats(&after);
+	if (after.preemptions + after.pauses != before.preemptions + before.pauses) {
+		r.preemptions.fetch_add(1, std::memory_order_relaxed);
+		rt().preemptions.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
+void run(const std::shared_ptr<record> &r);
+
+void post_run(const std::shared_ptr<record> &r) {
+	try {
+		critical c;
+		r->workers->post([r] { run(r); });
+	} catch (const std::exception &e) {
+		// The pool was shut down under live processes: they can no longer run.
+		std::fprintf(stderr, "turquoise: process %s cannot run: %s\n", r->pid.id.c_str(), e.what());
+	}
+}
+
+void drop_all(event *e) {
+	runtime &R = rt();
+	while (e) {
+		event *next = e->next;
+		if (e->what == event::kind::dispatch)
+			R.dropped.fetch_add(1, std::memory_order_relaxed);
+		destroy(e);
+		e = next;
+	}
+}
+
+// Queue e for r; false (e untouched) if r no longer takes messages.
+bool enqueue(const std::shared_ptr<record> &r, event *e, bool front) {
+	bool schedule = false;
+	{
+		guarded_lock lock(r->mutex);
+		if (r->closed)
+			return false;
+		r->push(e, front);
+		if (!r->scheduled)
+			schedule = r->scheduled = true;
+	}
+	if (schedule) {
+		rt().busy.fetch_add(1, std::memory_order_relaxed);
+		post_run(r);
+	}
+	return true;
+}
+
+bool filtered(record &r, const event &e) {
+	runtime &R = rt();
+	if (e.spoofed || e.what != event::kind::dispatch || !R.filter.load(std::memory_order_acquire))
+		return false;
+	guarded_lock lock(R.filter_mutex); // also a critical section: the filter is not preempted
+	Filter *f = R.filter.load();
+	if (!f)
+		return false;
+	DispatchEvent event{r.pid, e.method};
+	try {
+		return f->filter(event);
+	} catch (...) {
+		fatal("exception escaped a dispatch filter", r.pid.id);
+	}
+}
+
+void finish(const std::shared_ptr<record> &r) {
+	runtime &R = rt();
+	timed(*r, [&] {
+		try {
+			access::finalize(*r->process);
+		} catch (const std::exception &e) {
+			std::fprintf(stderr, "turquoise: exception escaped finalize(): %s\n", e.what());
+			fatal("exception escaped finalize()", r->pid.id);
+		} catch (...) {
+			fatal("exception escaped finalize()", r->pid.id);
+		}
+	});
+	event *rest;
+	{
+		guarded_lock lock(r->mutex);
+		r->closed = true;
+		rest = r->take_all();
+	}
+	{
+		guarded_lock lock(R.mutex);
+		auto it = R.registry.find(r->pid.id);
+		if (it != R.registry.end() && it->second == r)
+			R.registry.erase(it);
+	}
+	drop_all(rest); // abandons their futures
+	ProcessBase *process;
+	bool del;
+	{
+		guarded_lock lock(r->mutex);
+		process = r->process;
+		r->process = nullptr;
+		r->finished = true;
+		del = r->manage;
+	}
+	R.terminated.fetch_add(1, std::memory_order_relaxed);
+	R.busy.fetch_sub(1, std::memory_order_relaxed);
+	if (del)
+		delete process;
+	r->done.set(Nothing());
+}
+
+void run(const std::shared_ptr<record> &r) {
+	runtime &R = rt();
+	auto start = std::chrono::steady_clock::now();
+	if (!r->initialized) {
+		r->initialized = true;
+		timed(*r, [&] {
+			try {
+				access::initialize(*r->process);
+			} catch (const std::exception &e) {
+				std::fprintf(stderr, "turquoise: exception escaped initialize(): %s\n", e.what());
+				fatal("exception escaped initialize()", r->pid.id);
+			} catch (...) {
+				fatal("exception escaped initialize()", r->pid.id);
+			}
+		});
+	}
+	for (unsigned served = 0; served < batch; ++served) {
+		event *e;
+		{
+			guarded_lock lock(r->mutex);
+			e = r->pop();
+			if (!e) {
+				r->scheduled = false;
+				R.busy.fetch_sub(1, std::memory_order_relaxed);
+				return;
+			}
+		}
+		if (e->what == event::kind::terminate) {
+			destroy(e);
+			finish(r);
+			return;
+		}
+		if (filtered(*r, *e)) {
+			destroy(e);
+			r->dropped.fetch_add(1, std::memory_order_relaxed);
+			R.dropped.fetch_add(1, std::memory_order_relaxed);
+			continue;
+		}
+		timed(*r, [&] { e->run(r->process); });
+		r->messages.fetch_add(1, std::memory_order_relaxed);
+		R.messages.fetch_add(1, std::memory_order_relaxed);
+		destroy(e);
+		if (r->slice.count() > 0 && std::chrono::steady_clock::now() - start >= r->slice)
+			break;
+	}
+	post_run(r); // more to do: still scheduled, but let the worker serve others first
+}
+
+} // namespace
+
+void destroy(event *e) noexcept {
+	critical c;
+	delete e;
+}
+
+bool deliver(const UPID &to, event *e) {
+	if (auto r = resolve(to); r && enqueue(r, e, false))
+		return true;
+	if (e->what == event::kind::dispatch)
+		rt().dropped.fetch_add(1, std::memory_order_relaxed);
+	destroy(e);
+	return false;
+}
+
+UPID self_of(const ProcessBase &process) { return process.self(); }
+
+bool manage_after_termination(const UPID &pid, ProcessBase *process) {
+	auto r = resolve(pid);
+	if (!r)
+		return false;
+	guarded_lock lock(r->mutex);
+	if (r->finished || r->process != process)
+		return false;
+	r->manage = true;
+	return true;
+}
+
+} // namespace process::internal
+
+using process::internal::critical;
+using process::internal::record;
+using process::internal::rt;
+
+namespace ID {
+std::string generate(const std::string &prefix) {
+	auto &R = rt();
+	std::uint64_t n;
+	{
+		guarded_lock lock(R.ids_mutex);
+		n = ++R.ids[prefix];
+	}
+	critical c;
+	return prefix + "(" + std::to_string(n) + ")";
+}
+} // namespace ID
+
+UPID UPID::parse(const std::string &text) {
+	auto at = text.find('@');
+	if (at == std::string::npos)
+		return text.empty() ? UPID() : UPID(text);
+	auto colon = text.rfind(':');
+	if (at == 0 || colon == std::string::npos || colon < at)
+		return UPID();
+	Address a;
+	a.host = text.substr(at + 1, colon - at - 1);
+	try {
+		std::size_t used = 0;
+		std::string port = text.substr(colon + 1);
+		unsigned long p = std::stoul(port, &used);
+		if (used != port.size() || p > 65535)
+			return UPID();
+		a.port = static_cast<std::uint16_t>(p);
+	} catch (const std::exception &) {
+		return UPID();
+	}
+	return UPID(text.substr(0, at), a);
+}
+
+std::string UPID::str() const {
+	std::ostringstream os;
+	os << *this;
+	return os.str();
+}
+
+ProcessBase::ProcessBase(const std::string &id) : pid_(id.empty() ? ID::generate("__process__") : id) {}
+
+ProcessBase::~ProcessBase() {
+	if (auto &r = record_) {
+		bool live;
+		{
+			guarded_lock lock(r->mutex);
+			live = !r->finished && r->process == this;
+		}
+		critical c;
+		record_.reset();
+		if (live)
+			process::internal::fatal("a process was destroyed before it terminated "
+			                         "(terminate() and wait() for it first)",
+			                         pid_.id);
+	}
+}
+
+ProcessStats ProcessBase::stats() const {
+	ProcessStats s;
+	if (auto &r = record_) {
+		s.messages = r->messages.load();
+		s.handler_preemptions = r->preemptions.load();
+		s.dropped = r->dropped.load();
+		guarded_lock lock(r->mutex);
+		s.queued = r->queued;
+	}
+	return s;
+}
+
+UPID spawn(ProcessBase *process, bool manage) {
+	if (!process)
+		return UPID();
+	if (auto &old = process::internal::access::rec(*process)) {
+		guarded_lock lock(old->mutex);
+		if (!old->finished)
+			return UPID(); // running already
+	}
+	auto &R = rt();
+	std::shared_ptr<record> r;
+	UPID pid;
+	{
+		critical c;
+		r = std::make_shared<record>();
+		r->process = process;
+		r->manage = manage;
+		r->scheduled = true; // the first run (posted below) calls initialize()
+		pid = process->self();
+		pid.reference = r;
+		r->pid = pid;
+	}
+	{
+		guarded_lock lock(R.mutex);
+		if (R.registry.count(pid.id))
+			r = nullptr;
+		else {
+			R.registry.emplace(pid.id, r);
+			r->workers = &process::internal::workers_locked(R);
+		}
+	}
+	if (!r) {
+		if (manage)
+			delete process;
+		return UPID();
+	}
+	auto quantum = r->workers->quantum();
+	if (quantum != no_preemption)
+		r->slice = quantum / 4;
+	process::internal::access::pid(*process).reference = r;
+	process::internal::access::rec(*process) = r;
+	R.spawned.fetch_add(1, std::memory_order_relaxed);
+	// Messages may have been delivered since the registration (by id): they wait in the
+	// mailbox, the process being `scheduled` already.
+	R.busy.fetch_add(1, std::memory_order_relaxed);
+	process::internal::post_run(r);
+	return pid;
+}
+
+void terminate(const UPID &pid, bool inject) {
+	using namespace process::internal;
+	auto r = resolve(pid);
+	if (!r)
+		return;
+	event *e;
+	{
+		critical c;
+		e = new event;
+		e->what = event::kind::terminate;
+	}
+	if (!enqueue(r, e, inject))
+		destroy(e);
+}
+
+Future<Nothing> when_terminated(const UPID &pid) {
+	auto r = process::internal::resolve(pid);
+	if (!r)
+		return Future<Nothing>(Nothing());
+	return r->done.future();
+}
+
+bool wait(const UPID &pid, std::chrono::nanoseconds timeout) {
+	if (pool::current() != nullptr)
+		throw std::logic_error("turquoise: wait() inside a pool task would block its worker "
+		                       "(use when_terminated())");
+	Future<Nothing> f = when_terminated(pid);
+	if (timeout == std::chrono::nanoseconds::max())
+		f.await();
+	else
+		f.await(timeout);
+	return f.isReady();
+}
+
+pool &ProcessManager::workers() {
+	auto &R = rt();
+	guarded_lock lock(R.mutex);
+	return process::internal::workers_locked(R);
+}
+
+void ProcessManager::use(pool *p) {
+	auto &R = rt();
+	guarded_lock lock(R.mutex);
+	R.current = p;
+}
+
+RuntimeStats ProcessManager::stats() {
+	auto &R = rt();
+	RuntimeStats s;
+	s.terminated = R.terminated.load();
+	s.spawned = R.spawned.load();
+	s.live = s.spawned - s.terminated;
+	s.messages = R.messages.load();
+	s.handler_preemptions = R.preemptions.load();
+	s.dropped = R.dropped.load();
+	s.busy = R.busy.load();
+	return s;
+}
+
+Option<ProcessStats> ProcessManager::stats(const UPID &pid) {
+	auto r = process::internal::resolve(pid);
+	if (!r)
+		return None();
+	{
+		guarded_lock lock(r->mutex);
+		if (r->finished)
+			return None();
+	}
+	ProcessStats s;
+	s.messages = r->messages.load();
+	s.handler_preemptions = r->preemptions.load();
+	s.dropped = r->dropped.load();
+	guarded_lock lock(r->mutex);
+	s.queued = r->queued;
+	return s;
+}
+
+std::uint64_t ProcessManager::live() {
+	auto &R = rt();
+	std::uint64_t t = R.terminated.load();
+	return R.spawned.load() - t;
+}
+
+void ProcessManager::terminate_all(std::chrono::nanoseconds timeout) {
+	if (pool::current() != nullptr)
+		throw std::logic_error("turquoise: terminate_all() inside a pool task");
+	auto &R = rt();
+	std::vector<UPID> pids;
+	{
+		guarded_lock lock(R.mutex);
+		pids.reserve(R.registry.size());
+		for (auto &[id, r] : R.registry)
+			pids.push_back(r->pid);
+	}
+	for (auto &pid : pids)
+		terminate(pid);
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (auto &pid : pids) {
+		auto left = deadline - std::chrono::steady_clock::now();
+		if (!wait(pid, std::max(std::chrono::duration_cast<std::chrono::nanoseconds>(left),
+		                        std::chrono::nanoseconds::zero()))) {
+			std::fprintf(stderr, "turquoise: process %s did not terminate\n", pid.id.c_str());
+			break;
+		}
+	}
+}
+
+bool ProcessManager::settle(std::chrono::nanoseconds timeout) {
+	if (pool::current() != nullptr)
+		throw std::logic_error("turquoise: settle() inside a pool task");
+	auto &R = rt();
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	unsigned quiet = 0;
+	while (quiet < 2) {
+		Clock::settle();
+		if (R.busy.load() == 0) {
+			++quiet;
+			continue;
+		}
+		quiet = 0;
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		std::this_thread::sleep_for(std::chrono::microseconds(100));
+	}
+	return true;
+}
+
+namespace process {
+void filter(Filter *f) {
+	auto &R = rt();
+	guarded_lock lock(R.filter_mutex);
+	R.filter.store(f);
+}
+} // namespace process
+
+} // namespace turquoise
