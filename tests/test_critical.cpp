@@ -122,7 +122,7 @@ void check_deferred(void (*fn)(void *), bool nested) {
 
 } // namespace
 
-TEST_CASE("no preemption inside a C critical section; it is taken at the end", "[critical]") {
+TEST_CASE("no preemption inside a C critical section - it is taken at the end", "[critical]") {
 	check_deferred(c_section, false);
 }
 

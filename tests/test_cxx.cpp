@@ -312,7 +312,7 @@ TEST_CASE("explicit cancel", "[cxx][cancel]") {
 	CHECK(th::diff(before, th::stats()).cancels == 1);
 }
 
-TEST_CASE("handles move; the moved-from one is empty", "[cxx][move]") {
+TEST_CASE("handles move - the moved-from one is empty", "[cxx][move]") {
 	auto before = th::stats();
 	auto f = inger::launch([] { inger::pause(); return std::string("moved"); }, inger::unlimited);
 	REQUIRE_FALSE(f.done());

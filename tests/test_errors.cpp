@@ -94,7 +94,7 @@ TEST_CASE("LINGER_ECOMPLETED: resume or cancel of a function that returned", "[e
 	CHECK(d.completions == 1);
 }
 
-TEST_CASE("LINGER_ECOMPLETED also for a function completed by resume; a stale copy is foreign", "[errors]") {
+TEST_CASE("LINGER_ECOMPLETED also for a function completed by resume - a stale copy is foreign", "[errors]") {
 	counter c;
 	linger_t l = launch(count_and_pause, LINGER_UNLIMITED, &c);
 	REQUIRE_FALSE(l.is_complete);

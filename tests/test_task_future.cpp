@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-TEST_CASE("a promise's value reaches its future once; a used future reports it") {
+TEST_CASE("a promise's value reaches its future once - a used future reports it") {
 	turquoise::promise<std::string> p;
 	auto f = p.get_future();
 	CHECK_FALSE(f.ready());
@@ -21,7 +21,7 @@ TEST_CASE("a promise's value reaches its future once; a used future reports it")
 	CHECK_THROWS_AS(never.wait(), std::logic_error);
 }
 
-TEST_CASE("a promise destroyed unfulfilled breaks its future; self move-assignment does not") {
+TEST_CASE("a promise destroyed unfulfilled breaks its future - self move-assignment does not") {
 	turquoise::future<int> f;
 	{
 		turquoise::promise<int> p;
