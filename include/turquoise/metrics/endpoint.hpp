@@ -1,0 +1,49 @@
+// turquoise/metrics/endpoint.hpp — an HTTP endpoint serving the metrics registry from a
+// pool's reactor (non-blocking sockets, every step a short pool task).
+//
+//   auto ep = metrics::serve(pool, 0);       // 127.0.0.1, port 0: any free port
+//   ep.get().port();                           // the port bound
+//   GET /metrics/snapshot  -> 200 application/json   (metrics::snapshot())
+//   GET /metrics           -> 200 text/plain; version=0.0.4  (metrics::prometheus())
+//   HEAD of either          -> the same headers, no body
+//   other path             -> 404; other method on those paths -> 405 (Allow: GET, HEAD)
+//   malformed request      -> the parser's status (400, 413, ...), then the connection closes
+// Requests are parsed with turquoise::http::request_parser; keep-alive and pipelining are
+// supported (answers in order); "Connection: close" or HTTP/1.0 without keep-alive closes after
+// the answer. A query string is ignored.
+//
+// The Endpoint handle stops serving when stop() is called or it is destroyed (listening socket
+// and every connection closed); it must be stopped before the pool is destroyed.
+#ifndef TURQUOISE_METRICS_ENDPOINT_HPP
+#define TURQUOISE_METRICS_ENDPOINT_HPP
+
+#include <turquoise/async/try.hpp>
+#include <turquoise/pool.hpp>
+
+#include <cstdint>
+#include <memory>
+
+namespace turquoise::metrics {
+
+class Endpoint {
+public:
+	struct state;
+	explicit Endpoint(std::shared_ptr<state> s) : state_(std::move(s)) {}
+	Endpoint(Endpoint &&) noexcept = default;
+	Endpoint &operator=(Endpoint &&) noexcept = default;
+	~Endpoint();
+
+	std::uint16_t port() const;
+	void stop();
+	// Connections open now (tests).
+	std::size_t connections() const;
+
+private:
+	std::shared_ptr<state> state_;
+};
+
+Try<Endpoint> serve(pool &p, std::uint16_t port);
+
+} // namespace turquoise::metrics
+
+#endif
