@@ -233,18 +233,26 @@ bool filtered(record &r, const event &e) {
 	}
 }
 
-void finish(const std::shared_ptr<record> &r) {
-	runtime &R = rt();
-	timed(*r, [&] {
+// Run a process's initialize() or finalize() (timed like a handler); an exception escaping
+// it is fatal, as in libprocess.
+template <class Hook>
+void run_hook(record &r, const char *name, Hook hook) {
+	timed(r, [&] {
 		try {
-			access::finalize(*r->process);
+			hook();
 		} catch (const std::exception &e) {
-			std::fprintf(stderr, "turquoise: exception escaped finalize(): %s\n", e.what());
-			fatal("exception escaped finalize()", r->pid.id);
+			std::fprintf(stderr, "turquoise: exception escaped %s: %s\n", name, e.what());
+			fatal("exception escaped a process hook", r.pid.id);
 		} catch (...) {
-			fatal("exception escaped finalize()", r->pid.id);
+			std::fprintf(stderr, "turquoise: exception escaped %s\n", name);
+			fatal("exception escaped a process hook", r.pid.id);
 		}
 	});
+}
+
+void finish(const std::shared_ptr<record> &r) {
+	runtime &R = rt();
+	run_hook(*r, "finalize()", [&] { access::finalize(*r->process); });
 	event *rest;
 	{
 		guarded_lock lock(r->mutex);
@@ -279,16 +287,7 @@ void run(const std::shared_ptr<record> &r) {
 	auto start = std::chrono::steady_clock::now();
 	if (!r->initialized) {
 		r->initialized = true;
-		timed(*r, [&] {
-			try {
-				access::initialize(*r->process);
-			} catch (const std::exception &e) {
-				std::fprintf(stderr, "turquoise: exception escaped initialize(): %s\n", e.what());
-				fatal("exception escaped initialize()", r->pid.id);
-			} catch (...) {
-				fatal("exception escaped initialize()", r->pid.id);
-			}
-		});
+		run_hook(*r, "initialize()", [&] { access::initialize(*r->process); });
 	}
 	for (unsigned served = 0; served < batch; ++served) {
 		event *e;
