@@ -4,6 +4,7 @@
 #include <turquoise/guarded_lock.hpp>
 
 #include <cerrno>
+#include <stdexcept>
 #include <ctime>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -87,6 +88,8 @@ void event_loop::post(unique_function<void()> fn) {
 pool::timer_id event_loop::add_timer(std::chrono::nanoseconds delay, unique_function<void()> fn) {
 	std::uint64_t when = monotonic_ns() + static_cast<std::uint64_t>(std::max<std::int64_t>(0, delay.count()));
 	guarded_lock lock(mutex_);
+	if (stopped_)
+		throw std::logic_error("turquoise: after() on a pool that is shutting down");
 	pool::timer_id id = next_timer_++;
 	timers_.emplace(id, std::move(fn));
 	heap_.push({when, id});
@@ -95,9 +98,17 @@ pool::timer_id event_loop::add_timer(std::chrono::nanoseconds delay, unique_func
 	return id;
 }
 
+// Callbacks leave the maps under the lock but are destroyed after it is released: their
+// captures may hold the last reference to a promise, whose callbacks may call back into us.
 bool event_loop::cancel_timer(pool::timer_id id) {
+	unique_function<void()> dropped;
 	guarded_lock lock(mutex_);
-	return timers_.erase(id) > 0; // its heap entry is skipped when it comes up
+	auto it = timers_.find(id);
+	if (it == timers_.end())
+		return false;
+	dropped = std::move(it->second);
+	timers_.erase(it); // its heap entry is skipped when it comes up
+	return true;
 }
 
 void event_loop::arm_timerfd(std::uint64_t when_ns) {
@@ -154,15 +165,19 @@ void event_loop::rearm_fd(int fd, const watcher &w, bool added) {
 }
 
 void event_loop::watch(int fd, interest what, unique_function<void()> fn) {
+	unique_function<void()> previous, rejected; // destroyed after unlocking
 	guarded_lock lock(mutex_);
+	if (stopped_)
+		throw std::logic_error("turquoise: fd wait on a pool that is shutting down");
 	auto [it, added] = watchers_.try_emplace(fd);
 	unique_function<void()> &slot = what == readable ? it->second.on_readable : it->second.on_writable;
-	unique_function<void()> previous = std::move(slot);
+	previous = std::move(slot);
 	slot = std::move(fn);
 	try {
 		rearm_fd(fd, it->second, !it->second.registered);
 		it->second.registered = true;
 	} catch (...) {
+		rejected = std::move(slot);
 		slot = std::move(previous);
 		if (added)
 			watchers_.erase(it);
@@ -183,6 +198,7 @@ void event_loop::forget(int fd) {
 
 void event_loop::dispatch(int fd, std::uint32_t events) {
 	unique_function<void()> read_cb, write_cb;
+	watcher gone; // an fd that vanished: its other wait is dropped after unlocking
 	{
 		guarded_lock lock(mutex_);
 		auto it = watchers_.find(fd);
@@ -199,6 +215,7 @@ void event_loop::dispatch(int fd, std::uint32_t events) {
 				rearm_fd(fd, w, false); // the other interest is still pending
 			} catch (const std::system_error &) {
 				// The fd went away under us (closed without forget()): nothing will come.
+				gone = std::move(w);
 				watchers_.erase(it);
 			}
 		}

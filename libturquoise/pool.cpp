@@ -54,29 +54,39 @@ pool::pool(pool_options options) : impl_(std::make_unique<impl>()) {
 pool::~pool() { shutdown(shutdown_mode::drain); }
 
 void pool::post(unique_function<void()> fn) {
-	impl &p = *impl_;
-	if (p.closed.load() && current_pool != this)
+	auto t = std::make_unique<detail::task>(detail::task{std::move(fn)});
+	if (!impl_->enqueue(t.get()))
 		throw std::logic_error("turquoise: post() on a pool that is shut down");
-	auto *t = new detail::task{std::move(fn)};
-	p.outstanding.fetch_add(1);
-	p.enqueue(t);
+	t.release();
 }
 
-// Called from tasks too: every lock here is a guarded_lock (see guarded_lock.hpp).
-void pool::impl::enqueue(detail::task *t) {
+// Called from tasks too: every lock here is a guarded_lock (see guarded_lock.hpp). Tasks may
+// post while the pool drains; other threads may not once it is closed. The check and the push
+// happen under one lock, which shutdown() takes to close the pool: no task slips in after
+// the workers have seen the last one.
+bool pool::impl::enqueue(detail::task *t) {
 	if (current_pool == owner && current_worker_ptr) {
 		detail::worker &w = *current_worker_ptr;
+		outstanding.fetch_add(1);
 		guarded_lock lock(w.fresh_mutex);
 		w.fresh.push_back(t);
 		w.fresh_depth.fetch_add(1, std::memory_order_relaxed);
 	} else {
 		guarded_lock lock(injector_mutex);
+		if (closed.load())
+			return false;
+		outstanding.fetch_add(1);
 		injector.push_back(t);
 	}
 	wake_one();
+	return true;
 }
 
+// Pairs with the check in work(): the enqueuer bumps `queued` before it reads `parked`, a
+// worker bumps `parked` before it re-reads `queued` (both sequentially consistent), so one of
+// them sees the other and no wake-up is lost.
 void pool::impl::wake_one() {
+	queued.fetch_add(1);
 	if (parked.load() > 0) {
 		guarded_lock lock(park_mutex);
 		park_cv.notify_one();
@@ -171,6 +181,7 @@ void pool::impl::work(detail::worker &w) {
 	for (;;) {
 		if (cancelling.load())
 			break;
+		std::uint64_t seen = queued.load();
 		if (detail::task *t = pick(w)) {
 			run(w, t);
 			continue;
@@ -179,25 +190,30 @@ void pool::impl::work(detail::worker &w) {
 		if (stopping.load() && outstanding.load() == 0)
 			break;
 		parked.fetch_add(1);
-		// The timeout bounds the cost of a lost wake-up (a task queued between our empty pick
-		// and this wait): a steal opportunity is at most this late.
-		park_cv.wait_for(lock, std::chrono::milliseconds(1));
+		if (queued.load() == seen) // nothing was queued since our empty pick (see wake_one)
+			park_cv.wait_for(lock, std::chrono::milliseconds(10));
 		parked.fetch_sub(1);
 	}
-	// Cancel: discard what this worker holds (only it can cancel its preempted tasks).
-	for (detail::task *t : w.demoted) {
+	// Cancel: discard what this worker holds (only it can cancel its preempted tasks). No lock
+	// is held and this is no longer a worker while they are destroyed: breaking their promises
+	// runs callbacks, which may post (and are refused, the pool being closed).
+	current_pool = nullptr;
+	current_worker_ptr = nullptr;
+	std::deque<detail::task *> fresh;
+	{
+		std::lock_guard lock(w.fresh_mutex);
+		fresh.swap(w.fresh);
+		w.fresh_depth.store(0);
+	}
+	std::deque<detail::task *> demoted;
+	demoted.swap(w.demoted);
+	w.demoted_depth.store(0);
+	for (detail::task *t : demoted) {
 		cancel(&t->handle);
 		finished(t);
 	}
-	w.demoted.clear();
-	w.demoted_depth.store(0);
-	std::lock_guard lock(w.fresh_mutex);
-	for (detail::task *t : w.fresh)
+	for (detail::task *t : fresh)
 		finished(t);
-	w.fresh.clear();
-	w.fresh_depth.store(0);
-	current_pool = nullptr;
-	current_worker_ptr = nullptr;
 }
 
 void pool::shutdown(shutdown_mode mode) {
@@ -206,8 +222,11 @@ void pool::shutdown(shutdown_mode mode) {
 		throw std::logic_error("turquoise: shutdown() from inside one of the pool's tasks");
 	if (p.shutting_down.exchange(true))
 		return;
-	p.events->stop(); // pending timers and fd waits are dropped; the event thread is gone
-	p.closed.store(true);
+	{
+		guarded_lock lock(p.injector_mutex); // see enqueue()
+		p.closed.store(true);
+	}
+	p.events->stop(); // pending timers and fd waits are dropped (their posts are refused)
 	if (mode == shutdown_mode::cancel)
 		p.cancelling.store(true);
 	p.stopping.store(true);
@@ -218,10 +237,13 @@ void pool::shutdown(shutdown_mode mode) {
 	for (auto &w : p.workers)
 		if (w->thread.joinable())
 			w->thread.join();
-	std::lock_guard lock(p.injector_mutex);
-	for (detail::task *t : p.injector)
+	std::deque<detail::task *> left; // destroyed outside the lock (see the end of work())
+	{
+		std::lock_guard lock(p.injector_mutex);
+		left.swap(p.injector);
+	}
+	for (detail::task *t : left)
 		p.finished(t);
-	p.injector.clear();
 }
 
 std::vector<worker_stats> pool::stats() const {

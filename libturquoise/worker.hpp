@@ -56,6 +56,7 @@ struct pool::impl {
 	std::mutex park_mutex;
 	std::condition_variable park_cv;
 	std::atomic<unsigned> parked{0};
+	std::atomic<std::uint64_t> queued{0}; // tasks ever queued: lets a parking worker see a race
 
 	// Tasks submitted and not yet finished or discarded: drain waits for zero.
 	std::atomic<std::uint64_t> outstanding{0};
@@ -66,7 +67,7 @@ struct pool::impl {
 
 	std::unique_ptr<event_loop> events;
 
-	void enqueue(detail::task *t);
+	bool enqueue(detail::task *t); // false: the pool is closed to this thread
 	detail::task *pick(detail::worker &w);
 	detail::task *steal(detail::worker &thief);
 	void run(detail::worker &w, detail::task *t);

@@ -129,3 +129,18 @@ TEST_CASE("readAll of a failed stream fails") {
 	pipe.writer().fail("bad");
 	AWAIT_EXPECT_FAILED_WITH(all, "bad");
 }
+
+TEST_CASE("readAll of 100000 buffered chunks does not recurse per chunk") {
+	turquoise::Pipe pipe;
+	auto writer = pipe.writer();
+	std::string expected;
+	for (int i = 0; i < 100000; ++i) {
+		std::string chunk = std::to_string(i % 10);
+		writer.write(chunk);
+		expected += chunk;
+	}
+	writer.close();
+	auto all = pipe.reader().readAll();
+	REQUIRE(all.isReady());
+	CHECK(all.get() == expected);
+}

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -53,8 +54,16 @@ struct shared_state {
 			run.swap(callbacks);
 		}
 		cv.notify_all();
-		for (auto &cb : run)
-			cb();
+		for (auto &cb : run) {
+			// An exception from a callback has nowhere to go (this may run in ~promise).
+			try {
+				cb();
+			} catch (const std::exception &e) {
+				std::fprintf(stderr, "turquoise: exception escaped a future callback: %s\n", e.what());
+			} catch (...) {
+				std::fputs("turquoise: exception escaped a future callback\n", stderr);
+			}
+		}
 		return true;
 	}
 	void on_done(unique_function<void()> cb) {

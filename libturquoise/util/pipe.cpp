@@ -1,6 +1,8 @@
 // pipe.cpp — Pipe (see turquoise/util/pipe.hpp).
 #include <turquoise/util/pipe.hpp>
 
+#include <turquoise/async/loop.hpp>
+
 #include <turquoise/guarded_lock.hpp>
 #include <turquoise/util/detail/waiters.hpp>
 
@@ -51,26 +53,23 @@ Future<std::string> Pipe::Reader::read() {
 	return future;
 }
 
-namespace {
-// Read chunks into `acc` until the end of the stream.
-Future<std::string> read_all(Pipe::Reader reader, std::shared_ptr<std::string> acc) {
-	return reader.read().then([reader, acc](const std::string &chunk) mutable -> Future<std::string> {
-		detail::critical c;
-		if (chunk.empty())
-			return *acc;
-		acc->append(chunk);
-		return read_all(reader, acc);
-	});
-}
-} // namespace
-
 Future<std::string> Pipe::Reader::readAll() {
 	std::shared_ptr<std::string> acc;
 	{
 		detail::critical c;
 		acc = std::make_shared<std::string>();
 	}
-	return read_all(*this, std::move(acc));
+	// loop(), not a recursive then(): thousands of buffered chunks must not mean thousands of
+	// nested frames and associated promises.
+	Reader reader = *this;
+	return loop([reader]() mutable { return reader.read(); },
+	            [acc](const std::string &chunk) -> ControlFlow<std::string> {
+		            detail::critical c;
+		            if (chunk.empty())
+			            return Break(std::move(*acc));
+		            acc->append(chunk);
+		            return Continue();
+	            });
 }
 
 bool Pipe::Reader::close() {
