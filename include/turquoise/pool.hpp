@@ -55,7 +55,9 @@ struct worker_stats {
 
 enum class shutdown_mode {
 	drain,  // run every queued task (and what they submit) to completion, then stop
-	cancel, // discard queued and preempted tasks (their futures throw broken_promise)
+	cancel, // discard queued and preempted tasks (their futures throw broken_promise); a
+	        // preempted task's stack is not unwound, so objects on it (a promise it was about
+	        // to fulfil, say) are never destroyed
 };
 
 class pool {

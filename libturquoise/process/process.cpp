@@ -125,10 +125,17 @@ struct runtime {
 	std::unordered_map<std::string, std::uint64_t> ids;
 };
 
-// Never destroyed: pool workers may still run processes during static destruction.
+// Never destroyed: pool workers may still run processes during static destruction. Made
+// inside a critical section: a task preempted while holding the static's initialisation
+// guard would block every other task of its worker that reaches here.
 runtime &rt() {
-	static runtime *r = new runtime;
-	return *r;
+	static std::atomic<runtime *> instance{nullptr};
+	if (runtime *r = instance.load(std::memory_order_acquire))
+		return *r;
+	critical c;
+	static runtime *made = new runtime;
+	instance.store(made, std::memory_order_release);
+	return *made;
 }
 
 pool &workers_locked(runtime &R) {
@@ -179,8 +186,8 @@ void timed(record &r, F &&f) {
 void run(const std::shared_ptr<record> &r);
 
 void post_run(const std::shared_ptr<record> &r) {
+	critical c; // also keeps the fprintf below whole (stdio is not preemption-safe)
 	try {
-		critical c;
 		r->workers->post([r] { run(r); });
 	} catch (const std::exception &e) {
 		// The pool was shut down under live processes: they can no longer run.

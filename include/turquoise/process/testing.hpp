@@ -23,7 +23,9 @@
 // count every matching dispatch without consuming it.
 //
 // The expectations work through a Filter installed on first use; they cannot be combined
-// with another process::filter().
+// with another process::filter(). Callbacks on the futures of FUTURE_DISPATCH/DROP_DISPATCH
+// run under the filter lock: they must not set or clear expectations (that would wait on
+// the lock they run under); do that from the test thread.
 #ifndef TURQUOISE_PROCESS_TESTING_HPP
 #define TURQUOISE_PROCESS_TESTING_HPP
 
