@@ -70,7 +70,8 @@ struct stats_delta {
 		return {after.launches - before.launches,         after.completions - before.completions,
 		        after.preemptions - before.preemptions,   after.pauses - before.pauses,
 		        after.cancels - before.cancels,           after.timer_arms - before.timer_arms,
-		        after.timer_signals - before.timer_signals, after.live};
+		        after.timer_signals - before.timer_signals, after.live,
+		        after.deferrals - before.deferrals};
 	}
 };
 

@@ -152,6 +152,8 @@ struct linger_stats {
 	uint64_t timer_arms;   /* timer_settime calls (the fast path makes none) */
 	uint64_t timer_signals;/* timer signals received */
 	uint64_t live;         /* functions launched and neither completed nor cancelled */
+	uint64_t deferrals;    /* preemptions put off because the function was executing a
+	                          shared library call (see libgotcha.h) */
 };
 void linger_stats(struct linger_stats *out);
 

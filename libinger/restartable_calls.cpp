@@ -48,10 +48,23 @@ void *next(std::atomic<void *> &cache, const char *name) {
 
 // Did a timer signal of ours arrive since `signals` was read? rearm() also puts errno back as
 // the caller left it: a retried call that then succeeds must not leave our EINTR behind.
+// While a probe exists, the running function may be preempted inside libc's code (see
+// gotcha_defers_preemption()): these calls hold no library state across the wait.
 struct interruption_probe {
 	thread_state *ts = tls_state;
+	function_record *f = ts ? ts->current : nullptr;
 	std::uint64_t signals = ts ? ts->stats.timer_signals : 0;
 	int caller_errno = errno;
+	interruption_probe() {
+		if (f)
+			f->in_restartable_call++;
+	}
+	~interruption_probe() {
+		if (f)
+			f->in_restartable_call--;
+	}
+	interruption_probe(const interruption_probe &) = delete;
+	interruption_probe &operator=(const interruption_probe &) = delete;
 	bool in_function() const { return ts && ts->current; }
 	bool ours() const { return ts && ts->stats.timer_signals != signals; }
 	void rearm() {

@@ -55,6 +55,7 @@ function_record *create(thread_state *ts, void (*fn)(void *), void *arg) {
 
 void destroy(thread_state *ts, function_record *f) {
 	slot_release(ts, f);
+	gotcha_libset_release(f->libset, f->state == run_state::finished);
 	stack_block block = f->stack;
 	f->~function_record();
 	ts->stacks.give(block);

@@ -41,6 +41,11 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	f->caller_errno = errno;
 	errno = f->fn_errno;
 	ts->current = f;
+	if (!f->libset_taken) {
+		f->libset = gotcha_libset_acquire();
+		f->libset_taken = true;
+	}
+	gotcha_libset_switch(parent ? parent->libset : nullptr, f->libset);
 
 	fiber_leave(&f->caller_fake_stack, f->stack.lo(), f->stack.usable());
 	inger_switch(&f->caller_sp, f->sp);
@@ -58,6 +63,7 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 	f->fn_errno = errno;
 	errno = f->caller_errno;
 	ts->current = f->parent;
+	gotcha_libset_switch(f->libset, f->parent ? f->parent->libset : nullptr);
 
 	fiber_leave(over ? nullptr : &f->fake_stack, f->caller_stack_bottom, f->caller_stack_size);
 	inger_switch(&f->sp, f->caller_sp);

@@ -9,6 +9,9 @@
 #include "schedule.hpp"
 #include "timer.hpp"
 
+#include <libgotcha.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -21,6 +24,9 @@ namespace {
 
 // When the handler cannot preempt right now (libinger is mid-switch), try again this soon.
 constexpr std::uint64_t retry_ns = 10 * 1000;
+// When the function is inside a shared library call, try again this soon: most such calls
+// (stdio, malloc) take a few microseconds.
+constexpr std::uint64_t library_retry_ns = 5 * 1000;
 
 struct sigaction previous_segv;
 
@@ -65,6 +71,13 @@ void on_timer(int, siginfo_t *info, void *context) {
 		timer_arm_by(ts, f->deadline_ns, now);
 	} else if (f->defer > 0) {
 		f->yield_pending = true; // taken at the end of its critical section
+	} else if (!f->in_restartable_call &&
+	           gotcha_defers_preemption(static_cast<std::uintptr_t>(
+	               static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP]))) {
+		// Executing the base libraries (a shared call): their state is everybody's, so the
+		// function must not stop half-way through. Look again shortly.
+		count(ts->stats.deferrals);
+		timer_arm(ts, now + library_retry_ns);
 	} else if (!on_stack_of(f, static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP])) {
 		timer_arm(ts, now + retry_ns); // not (yet) on its stack: a handler on another stack
 	} else {
@@ -82,7 +95,15 @@ void on_timer(int, siginfo_t *info, void *context) {
 		errno = saved_errno;
 		return;
 	}
-	unbusy(ts);
+	// The timer_settime above takes microseconds; if the timer expired meanwhile, the nested
+	// handler found us busy and left the check to us. Re-arm with a growing margin until an
+	// arm completes before its expiry: re-arming "now" from inside libc would have the next
+	// signal land in libc again (deferred again) and nest handlers without end.
+	for (std::uint64_t settle = library_retry_ns; ts->tick_missed; settle *= 2) {
+		ts->tick_missed = false;
+		timer_arm(ts, std::max(f->deadline_ns, now_ns() + settle));
+	}
+	ts->busy = false;
 	errno = saved_errno;
 }
 

@@ -61,6 +61,7 @@ thread_state::~thread_state() {
 thread_state *this_thread() {
 	if (thread_state *ts = tls_state)
 		return ts;
+	gotcha_init(); // once per process; without libsets, functions share the base libraries
 	auto *ts = new thread_state;
 	owner.state = ts;
 	tls_state = ts;

@@ -3,6 +3,7 @@
 
 #include "stack_pool.hpp"
 
+#include <libgotcha.h>
 #include <libinger.h>
 
 #include <csignal>
@@ -39,6 +40,11 @@ struct function_record {
 	std::uint32_t defer = 0;     // critical-section depth
 	int fn_errno = 0;            // the function's errno while it is switched out
 	int caller_errno = 0;        // the caller's errno while the function runs
+	gotcha_libset_t *libset = nullptr; // its copy of the libraries (nullptr: the base ones)
+	bool libset_taken = false;   // libset was acquired (on the first run)
+	// Inside a blocking call libinger retries after a preemption (restartable_calls.cpp):
+	// preemptible even though it executes the base libraries' code.
+	std::uint32_t in_restartable_call = 0;
 	bool yield_pending = false;  // a preemption fell due when it could not be taken
 	bool in_handler = false;     // suspended inside the timer handler (preempted, not paused)
 	bool caller_mask_known = false;

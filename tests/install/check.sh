@@ -7,7 +7,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 for f in include/libinger.h include/inger/inger.hpp include/turquoise/pool.hpp lib/libinger.so \
-         lib/libturquoise.so lib/cmake/inger/inger-config.cmake lib/pkgconfig/inger.pc \
+         lib/libturquoise.so lib/libgotcha.so include/libgotcha.h lib/cmake/inger/inger-config.cmake lib/pkgconfig/inger.pc \
          bin/inger-run lib/libinger-run.so; do
   [ -e "$work/prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
 done

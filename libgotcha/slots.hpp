@@ -1,0 +1,48 @@
+// slots.hpp — the namespaces that hold copies of the libraries, and their writable state.
+#pragma once
+
+#include "trampolines.hpp"
+
+#include <libgotcha.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace gotcha {
+
+// A range of a copied object's writable memory (.data, .bss, .got.plt: not RELRO).
+struct region {
+	std::byte *start;
+	std::size_t size;
+};
+
+// One dlmopen() namespace holding a copy of every copied library.
+struct slot_state {
+	std::vector<void *> handles;  // dlmopen() handle of each copied library, by copy index
+	std::vector<region> regions;  // the copies' writable memory
+	std::size_t state_bytes = 0;  // sum of the regions' sizes
+	std::byte *pristine = nullptr; // the regions as they were after start-up and relinking
+
+	// A thread is running code of a libset on this slot. Exclusive: the slot's memory holds
+	// one libset's state at a time.
+	std::atomic<bool> running{false};
+	// Guards `resident` and `dirty` against a release from another thread.
+	std::atomic_flag meta = ATOMIC_FLAG_INIT;
+	gotcha_libset *resident = nullptr; // whose state the memory holds (nullptr: nobody's)
+	bool dirty = false;                // the memory holds a cancelled function's state
+};
+
+extern slot_state slots[max_slots + 1]; // [0] unused: the base libraries
+extern std::size_t slot_count;          // slots 1..slot_count exist
+
+// Counters for gotcha_get_info().
+extern std::atomic<std::uint64_t> swap_count, restore_count, shared_mode_count;
+
+} // namespace gotcha
+
+namespace gotcha {
+// Relink the objects dlopen()ed since the last call, if any (cheap when none).
+void refresh_objects();
+} // namespace gotcha

@@ -1,0 +1,84 @@
+// trampolines.cpp — stamp out trampolines from the template in trampoline_x86_64.S.
+#include "trampolines.hpp"
+
+#include <cstring>
+#include <sys/mman.h>
+
+extern "C" const unsigned char gotcha_trampoline_template[], gotcha_trampoline_tls[],
+    gotcha_trampoline_index[], gotcha_trampoline_end[];
+
+namespace gotcha {
+
+void *tables[max_slots + 1][max_routes];
+thread_local void *const *current_table = tables[0];
+
+namespace {
+
+constexpr std::size_t trampoline_size = 16; // the template (16 bytes) rounded to a fetch line
+// Trampolines are written into a writable chunk, which trampolines_seal() makes executable
+// (and read-only) before any GOT entry points into it; the next batch starts a new chunk,
+// so no page is ever writable and executable at once.
+constexpr std::size_t chunk_size = 16 * 1024;
+constexpr std::size_t max_chunks = 512;
+
+unsigned char *chunk = nullptr;     // the chunk being filled
+std::size_t chunk_used = chunk_size;
+
+// Every chunk ever made, to answer trampoline_contains() from a signal handler.
+std::uintptr_t chunk_starts[max_chunks];
+std::size_t chunk_count = 0;
+
+std::int32_t tls_displacement() {
+	// %fs:0 holds the thread pointer itself (the TCB's self pointer, x86-64 TLS ABI).
+	std::uintptr_t tp;
+	asm("movq %%fs:0, %0" : "=r"(tp));
+	return static_cast<std::int32_t>(reinterpret_cast<std::uintptr_t>(&current_table) - tp);
+}
+
+} // namespace
+
+void *trampoline_make(std::size_t index) {
+	std::size_t size = gotcha_trampoline_end - gotcha_trampoline_template;
+	static_assert(trampoline_size >= 16);
+	if (index >= max_routes || size > trampoline_size)
+		return nullptr;
+	if (chunk_used + trampoline_size > chunk_size) {
+		if (chunk_count == max_chunks)
+			return nullptr;
+		void *map = mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			return nullptr;
+		chunk = static_cast<unsigned char *>(map);
+		chunk_used = 0;
+		chunk_starts[chunk_count] = reinterpret_cast<std::uintptr_t>(chunk);
+		__atomic_store_n(&chunk_count, chunk_count + 1, __ATOMIC_RELEASE);
+	}
+	unsigned char *code = chunk + chunk_used;
+	chunk_used += trampoline_size;
+	std::memcpy(code, gotcha_trampoline_template, size);
+	std::memset(code + size, 0xcc, trampoline_size - size); // int3: never reached
+	std::int32_t tls = tls_displacement();
+	std::int32_t slot = static_cast<std::int32_t>(index * sizeof(void *));
+	std::memcpy(code + (gotcha_trampoline_tls - gotcha_trampoline_template) - 4, &tls, 4);
+	std::memcpy(code + (gotcha_trampoline_index - gotcha_trampoline_template) - 4, &slot, 4);
+	return code;
+}
+
+bool trampolines_seal() {
+	if (!chunk)
+		return true;
+	bool ok = mprotect(chunk, chunk_size, PROT_READ | PROT_EXEC) == 0;
+	chunk = nullptr;
+	chunk_used = chunk_size;
+	return ok;
+}
+
+bool trampoline_contains(std::uintptr_t pc) {
+	std::size_t n = __atomic_load_n(&chunk_count, __ATOMIC_ACQUIRE);
+	for (std::size_t i = 0; i < n; i++)
+		if (pc - chunk_starts[i] < chunk_size)
+			return true;
+	return false;
+}
+
+} // namespace gotcha

@@ -1,0 +1,31 @@
+// trampolines.hpp — the per-symbol trampolines and the tables they jump through.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gotcha {
+
+// Slot 0 is the base libraries; 1..max_slots are the copies. glibc has 16 namespaces.
+inline constexpr std::size_t max_slots = 15;
+// Routed symbols over all program objects. The tables are in .bss: only touched pages cost.
+inline constexpr std::size_t max_routes = 1 << 15;
+
+// tables[slot][route]: the address of a routed symbol in a slot's libraries.
+extern void *tables[max_slots + 1][max_routes];
+
+// The calling thread's current table (tables[its libset's slot]). Initial-exec TLS, read by
+// every trampoline; a new thread starts on the base libraries.
+extern thread_local void *const *current_table __attribute__((tls_model("initial-exec")));
+
+// The address of a new trampoline for route `index` (nullptr: out of memory). Not thread
+// safe: called under the relinking lock.
+void *trampoline_make(std::size_t index);
+
+// Make the trampolines made since the last call executable. False: mprotect failed (errno).
+bool trampolines_seal();
+
+// Whether pc is inside a trampoline (they hold no state: preempting there is harmless).
+bool trampoline_contains(std::uintptr_t pc);
+
+} // namespace gotcha
