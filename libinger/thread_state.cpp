@@ -5,6 +5,7 @@
 #include "timer.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <pthread.h>
 
 namespace inger::detail {
@@ -61,7 +62,11 @@ thread_state::~thread_state() {
 thread_state *this_thread() {
 	if (thread_state *ts = tls_state)
 		return ts;
-	gotcha_init(); // once per process; without libsets, functions share the base libraries
+	// Once per process. Without libsets (gotcha_init() fails, and says why in
+	// gotcha_get_info()), functions share the base libraries: not an error of this launch.
+	int caller_errno = errno;
+	gotcha_init();
+	errno = caller_errno;
 	auto *ts = new thread_state;
 	owner.state = ts;
 	tls_state = ts;

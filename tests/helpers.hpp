@@ -37,7 +37,8 @@ inline struct linger_stats stats() {
 
 // Difference of two stats snapshots (b - a), counter by counter (live as a signed delta).
 struct stats_delta {
-	std::int64_t launches, completions, preemptions, pauses, cancels, timer_arms, timer_signals, live;
+	std::int64_t launches, completions, preemptions, pauses, cancels, timer_arms, timer_signals, live,
+	    deferrals;
 };
 
 inline stats_delta diff(const struct linger_stats &a, const struct linger_stats &b) {
@@ -45,7 +46,8 @@ inline stats_delta diff(const struct linger_stats &a, const struct linger_stats 
 	return {d(a.launches, b.launches),       d(a.completions, b.completions),
 	        d(a.preemptions, b.preemptions), d(a.pauses, b.pauses),
 	        d(a.cancels, b.cancels),         d(a.timer_arms, b.timer_arms),
-	        d(a.timer_signals, b.timer_signals), d(a.live, b.live)};
+	        d(a.timer_signals, b.timer_signals), d(a.live, b.live),
+	        d(a.deferrals, b.deferrals)};
 }
 
 // Resident set size and virtual size of this process, in bytes (from /proc/self/statm).
