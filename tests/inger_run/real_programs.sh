@@ -9,19 +9,19 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 # Inputs: deterministic, generated here.
-seq 1 700000 | awk '{ printf "%08x %s line-%d\n", ($1 * 2654435761) % 4294967296, $1 % 97, $1 }' > lines.txt
+seq 1 1400000 | awk '{ printf "%08x %s line-%d\n", ($1 * 2654435761) % 4294967296, $1 % 97, $1 }' > lines.txt
 
 
 declare -A workloads=(
   [python3]="/usr/bin/python3 -c 'import hashlib, json
 h = hashlib.sha256()
 acc = {}
-for i in range(1200000):
+for i in range(2500000):
     k = str(i * 7919 % 1009)
     acc[k] = acc.get(k, 0) + i
     if i % 1000 == 0: h.update(json.dumps(sorted(acc.items())[:5]).encode())
 print(h.hexdigest(), len(acc), sum(acc.values()))'"
-  [sqlite3]="/usr/bin/sqlite3 :memory: 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500000)
+  [sqlite3]="/usr/bin/sqlite3 :memory: 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000)
 SELECT count(*), sum(i % 13), group_concat(DISTINCT i % 7) FROM n; 
 CREATE TABLE t AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT i, i * 2654435761 % 1000003 AS k FROM n;
 CREATE INDEX tk ON t(k); SELECT count(DISTINCT k), max(k), sum(i) FROM t WHERE k % 3 = 1;'"
@@ -39,13 +39,17 @@ for name in python3 sqlite3 gzip sort; do
   eval "$run --quantum 20 --stats -- $cmd" > "inger.$name" 2> "inger.$name.err"
   inger_ms=$(( ($(date +%s%N) - start) / 1000000 ))
   preemptions=$(sed -n 's/^preemptions: //p' "inger.$name.err")
+  libsets=$(sed -n 's/^libsets: //p' "inger.$name.err")
+  routed=$(sed -n 's/^libsets: .* \([0-9]*\) calls routed.*/\1/p' "inger.$name.err")
   if ! cmp -s "plain.$name" "inger.$name"; then
     echo "FAIL $name: output differs under inger-run"; status=1
   elif [ "${preemptions:-0}" -le 0 ]; then
     echo "FAIL $name: never preempted"; status=1
+  elif [ "${routed:-0}" -le 0 ]; then
+    echo "FAIL $name: its library calls were not relinked ($(cat "inger.$name.err"))"; status=1
   else
-    printf 'ok   %-8s %8s bytes identical, %7d preemptions, %5d ms plain, %5d ms under inger-run\n' \
-      "$name" "$(stat -c %s "plain.$name")" "$preemptions" "$plain_ms" "$inger_ms"
+    printf 'ok   %-8s %8s bytes identical, %7d preemptions, %5d ms plain, %5d ms under inger-run; libsets: %s\n' \
+      "$name" "$(stat -c %s "plain.$name")" "$preemptions" "$plain_ms" "$inger_ms" "$libsets"
   fi
 done
 
@@ -59,8 +63,8 @@ if [ "$code" -ne 7 ] || [ "$(cat sh.out)" != "got hello" ]; then
 else
   echo "ok   exit status and stdin pass through"
 fi
-# The environment is the program's own: no LD_PRELOAD or INGER_RUN_* left behind.
-env_seen=$("$run" -- /usr/bin/env | grep -E '^(LD_PRELOAD|INGER_RUN_)' || true)
+# The environment is the program's own: no LD_PRELOAD, GLIBC_TUNABLES or INGER_RUN_* left behind.
+env_seen=$("$run" -- /usr/bin/env | grep -E '^(LD_PRELOAD|INGER_RUN_|GLIBC_TUNABLES)' || true)
 if [ -n "$env_seen" ]; then
   echo "FAIL environment leaked: $env_seen"; status=1
 else

@@ -91,6 +91,17 @@ int main(int argc, char **argv) {
 		value = preload;
 	}
 	setenv("LD_PRELOAD", value, 1);
+	/* libgotcha copies the program's libraries into up to 15 namespaces; glibc sizes its
+	 * static TLS for them only if asked before start-up (else about 10 fit). */
+	const char *user_tunables = getenv("GLIBC_TUNABLES");
+	char *saved_tunables, *tunables;
+	if (asprintf(&saved_tunables, "%s%s", user_tunables ? "=" : "",
+	             user_tunables ? user_tunables : "") < 0 ||
+	    asprintf(&tunables, "%s%sglibc.rtld.nns=16", user_tunables ? user_tunables : "",
+	             user_tunables && *user_tunables ? ":" : "") < 0)
+		return 127;
+	setenv("INGER_RUN_SAVED_GLIBC_TUNABLES", saved_tunables, 1);
+	setenv("GLIBC_TUNABLES", tunables, 1);
 	if (quantum)
 		setenv("INGER_RUN_QUANTUM", quantum, 1);
 	if (stats)

@@ -10,6 +10,7 @@
  * as the user had it, so the program (and its children) see their own environment.
  */
 #define _GNU_SOURCE
+#include <libgotcha.h>
 #include <libinger.h>
 
 #include <dlfcn.h>
@@ -50,9 +51,18 @@ static size_t main_stack_size(void) {
 }
 
 static void print_statistics(void) {
-	dprintf(stats_fd, "preemptions: %llu\ntimer signals: %llu\ntimer arms: %llu\n",
+	struct gotcha_info libsets;
+	gotcha_get_info(&libsets);
+	dprintf(stats_fd,
+	        "preemptions: %llu\ntimer signals: %llu\ntimer arms: %llu\n"
+	        "deferred in shared calls: %llu\nlibsets: %zu slots, %zu libraries copied, "
+	        "%zu calls routed, %llu state swaps\n",
 	        (unsigned long long)returns_incomplete, (unsigned long long)last_stats.timer_signals,
-	        (unsigned long long)last_stats.timer_arms);
+	        (unsigned long long)last_stats.timer_arms, (unsigned long long)last_stats.deferrals,
+	        libsets.slots, libsets.copied_objects, libsets.routed_symbols,
+	        (unsigned long long)libsets.swaps);
+	if (libsets.disabled_reason)
+		dprintf(stats_fd, "libsets disabled: %s\n", libsets.disabled_reason);
 }
 
 static void run_program_main(void *unused) {
@@ -80,7 +90,7 @@ static int preemptible_main(int argc, char **argv, char **envp) {
 	return program_status;
 }
 
-/* Put the user's own LD_PRELOAD back and drop our settings. */
+/* Put the user's own LD_PRELOAD and GLIBC_TUNABLES back and drop our settings. */
 static void restore_environment(void) {
 	const char *saved = getenv("INGER_RUN_SAVED_LD_PRELOAD");
 	if (saved && *saved)
@@ -88,6 +98,13 @@ static void restore_environment(void) {
 	else
 		unsetenv("LD_PRELOAD");
 	unsetenv("INGER_RUN_SAVED_LD_PRELOAD");
+	/* "=value" if the user had GLIBC_TUNABLES, "" if not. */
+	const char *tunables = getenv("INGER_RUN_SAVED_GLIBC_TUNABLES");
+	if (tunables && *tunables == '=')
+		setenv("GLIBC_TUNABLES", tunables + 1, 1);
+	else if (tunables)
+		unsetenv("GLIBC_TUNABLES");
+	unsetenv("INGER_RUN_SAVED_GLIBC_TUNABLES");
 	unsetenv("INGER_RUN_QUANTUM");
 	unsetenv("INGER_RUN_STATS");
 }
