@@ -209,7 +209,7 @@ TEST_CASE("integer, double, SSE and x87 state survive thousands of preemptions",
 	drive_result r = drive(j, 20, 3000, time_limit);
 	auto d = th::diff(before, th::stats());
 
-	INFO("resumes " << r.resumes << ", preemptions " << d.preemptions << ", chunks " << j.chunks);
+	INFO("resumes " << r.resumes << ", preemptions " << d.preemptions << ", deferrals " << d.deferrals << ", chunks " << j.chunks);
 	REQUIRE(r.error == LINGER_OK);
 	REQUIRE_FALSE(j.gave_up); // else preemption stopped working: the function ran on and on
 	REQUIRE(r.complete);
@@ -238,7 +238,7 @@ TEST_CASE("AVX (ymm) state survives thousands of preemptions", "[state][avx]") {
 	init(j.s);
 	drive_result r = drive(j, 20, 3000, time_limit);
 	auto d = th::diff(before, th::stats());
-	INFO("resumes " << r.resumes << ", preemptions " << d.preemptions << ", chunks " << j.chunks);
+	INFO("resumes " << r.resumes << ", preemptions " << d.preemptions << ", deferrals " << d.deferrals << ", chunks " << j.chunks);
 	REQUIRE(r.error == LINGER_OK);
 	REQUIRE_FALSE(j.gave_up); // else preemption stopped working: the function ran on and on
 	REQUIRE(r.complete);
