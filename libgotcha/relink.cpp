@@ -60,8 +60,9 @@ std::mutex relink_lock; // start-up and every later relinking
 std::vector<base_object> objects;
 std::vector<std::size_t> copied; // indices into objects, in load order
 std::map<std::string, std::size_t> routes; // "name@version#provider" -> route index
+std::vector<void *> route_trampolines;      // by route index
 std::size_t route_count = 0;
-std::uint64_t dlopen_seen = 0;
+std::atomic<std::uint64_t> dlopen_seen{0};  // gotcha_dlopen_count when last relinked
 gotcha_info info{};
 std::string disabled_reason;
 
@@ -215,7 +216,7 @@ std::uintptr_t route(const dynamic_reloc &r, std::uintptr_t target, const base_o
 	auto it = routes.find(key);
 	if (it != routes.end())
 		return reinterpret_cast<std::uintptr_t>(tables[0][it->second]) == target
-		           ? reinterpret_cast<std::uintptr_t>(trampoline_make(it->second))
+		           ? reinterpret_cast<std::uintptr_t>(route_trampolines[it->second])
 		           : 0;
 	if (route_count == max_routes)
 		return 0;
@@ -230,6 +231,7 @@ std::uintptr_t route(const dynamic_reloc &r, std::uintptr_t target, const base_o
 	}
 	route_count++;
 	routes.emplace(std::move(key), index);
+	route_trampolines.push_back(trampoline);
 	return reinterpret_cast<std::uintptr_t>(trampoline);
 }
 
@@ -471,12 +473,6 @@ int disable(const std::string &why, int error) {
 
 int initialize() {
 	std::lock_guard<std::mutex> guard(relink_lock);
-	std::size_t limit = slot_limit();
-	if (limit == 0)
-		return disable("disabled by INGER_LIBSETS=0", ENOTSUP);
-	if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__tsan_init"))
-		return disable("disabled under a sanitizer runtime", ENOTSUP);
-
 	dl_iterate_phdr(collect, &objects);
 	std::uintptr_t loader_bias = 0;
 	for (std::size_t i = 0; i < objects.size(); i++) {
@@ -500,6 +496,13 @@ int initialize() {
 			add_text_ranges(o);
 	if (const base_object *self = object_at(reinterpret_cast<std::uintptr_t>(&initialize)))
 		add_text_ranges(*self);
+	// Without libsets, the ranges above still keep every function out of the middle of the
+	// shared libraries: "shared mode" for all.
+	std::size_t limit = slot_limit();
+	if (limit == 0)
+		return disable("disabled by INGER_LIBSETS=0", ENOTSUP);
+	if (dlsym(RTLD_DEFAULT, "__asan_init") || dlsym(RTLD_DEFAULT, "__tsan_init"))
+		return disable("disabled under a sanitizer runtime", ENOTSUP);
 	if (copied.empty())
 		return disable("no library to copy", ENOTSUP);
 
@@ -531,9 +534,9 @@ int initialize() {
 void relink_new_objects() {
 	std::lock_guard<std::mutex> guard(relink_lock);
 	std::uint64_t count = __atomic_load_n(&gotcha_dlopen_count, __ATOMIC_ACQUIRE);
-	if (count == dlopen_seen)
+	if (count == dlopen_seen.load(std::memory_order_relaxed))
 		return;
-	dlopen_seen = count;
+	dlopen_seen.store(count, std::memory_order_relaxed);
 	std::vector<base_object> now;
 	dl_iterate_phdr(collect, &now);
 	auto same = [](const base_object &a, const base_object &b) {
@@ -570,7 +573,8 @@ void relink_new_objects() {
 } // namespace
 
 void refresh_objects() {
-	if (__atomic_load_n(&gotcha_dlopen_count, __ATOMIC_RELAXED) != dlopen_seen)
+	if (__atomic_load_n(&gotcha_dlopen_count, __ATOMIC_RELAXED) !=
+	    dlopen_seen.load(std::memory_order_relaxed))
 		relink_new_objects();
 }
 
