@@ -44,7 +44,7 @@ for name in python3 sqlite3 gzip sort; do
   if ! cmp -s "plain.$name" "inger.$name"; then
     echo "FAIL $name: output differs under inger-run"; status=1
   elif [ "${preemptions:-0}" -le 0 ]; then
-    echo "FAIL $name: never preempted"; status=1
+    echo "FAIL $name: never preempted; its stderr: $(cat "inger.$name.err")"; status=1
   elif [ "${routed:-0}" -le 0 ]; then
     echo "FAIL $name: its library calls were not relinked ($(cat "inger.$name.err"))"; status=1
   else
