@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <sched.h>
 #include <sys/mman.h>
 
@@ -66,9 +67,10 @@ void copy_in(const slot_state &s, const std::byte *from) {
 // preempted function's caller is itself a function whose state was evicted.
 void make_resident(slot_state &s, gotcha_libset *ls) {
 	meta_guard guard(s);
-	if (s.resident == ls)
+	gotcha_libset *old = s.resident.load(std::memory_order_relaxed);
+	if (old == ls)
 		return;
-	if (gotcha_libset *old = s.resident) {
+	if (old) {
 		if (!old->image) {
 			void *map = mmap(nullptr, s.state_bytes, PROT_READ | PROT_WRITE,
 			                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -82,13 +84,13 @@ void make_resident(slot_state &s, gotcha_libset *ls) {
 	}
 	if (ls->saved) {
 		copy_in(s, ls->image);
-	} else if (s.dirty || s.resident) {
+	} else if (s.dirty || old) {
 		// A fresh libset needs a consistent state: the start-up one.
 		copy_in(s, s.pristine);
 		restore_count.fetch_add(1, std::memory_order_relaxed);
 	}
 	s.dirty = false;
-	s.resident = ls;
+	s.resident.store(ls, std::memory_order_relaxed);
 }
 
 void enter(gotcha_libset *ls) {
@@ -100,7 +102,7 @@ void enter(gotcha_libset *ls) {
 		else
 			sched_yield();
 	}
-	if (s.resident != ls)
+	if (s.resident.load(std::memory_order_relaxed) != ls)
 		make_resident(s, ls);
 	current_table = tables[ls->slot];
 }
@@ -122,7 +124,7 @@ extern "C" gotcha_libset_t *gotcha_libset_acquire(void) {
 			std::size_t s = (start + i) % slot_count + 1;
 			if (slots[s].running.load(std::memory_order_relaxed))
 				continue;
-			if (pass == 0 && slots[s].resident)
+			if (pass == 0 && slots[s].resident.load(std::memory_order_relaxed))
 				continue;
 			chosen = s;
 			break;
@@ -156,8 +158,8 @@ extern "C" void gotcha_libset_release(gotcha_libset_t *ls, int completed) {
 	slot_state &s = slots[ls->slot];
 	{
 		meta_guard guard(s);
-		if (s.resident == ls) {
-			s.resident = nullptr;
+		if (s.resident.load(std::memory_order_relaxed) == ls) {
+			s.resident.store(nullptr, std::memory_order_relaxed);
 			if (!completed)
 				s.dirty = true; // it may have stopped half-way through a library call
 		}

@@ -28,9 +28,11 @@ struct slot_state {
 	// A thread is running code of a libset on this slot. Exclusive: the slot's memory holds
 	// one libset's state at a time.
 	std::atomic<bool> running{false};
-	// Guards `resident` and `dirty` against a release from another thread.
+	// Guards changes of `resident` and `dirty` (by the running thread, or by a release on
+	// another thread). `resident` is also read outside it: as a hint when choosing a slot,
+	// and by the running thread, for which only its own libset's residence matters.
 	std::atomic_flag meta = ATOMIC_FLAG_INIT;
-	gotcha_libset *resident = nullptr; // whose state the memory holds (nullptr: nobody's)
+	std::atomic<gotcha_libset *> resident{nullptr}; // whose state the memory holds
 	bool dirty = false;                // the memory holds a cancelled function's state
 };
 
