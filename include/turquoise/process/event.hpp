@@ -7,6 +7,7 @@
 #include <libinger.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <typeinfo>
 #include <utility>
@@ -51,7 +52,9 @@ struct critical {
 struct event {
 	enum class kind { dispatch, terminate };
 
-	event *next = nullptr; // mailbox link
+	// Mailbox link: written by the sender that queues this event after it, read by the
+	// process's run task (see mailbox.hpp).
+	std::atomic<event *> next{nullptr};
 	kind what = kind::dispatch;
 	MethodId method;       // member-function dispatches only
 	bool spoofed = false;  // injected by a test: bypasses the filter
