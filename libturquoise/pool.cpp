@@ -6,6 +6,7 @@
 #include <turquoise/guarded_lock.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -82,11 +83,13 @@ bool pool::impl::enqueue(detail::task *t) {
 	return true;
 }
 
-// Pairs with the check in work(): the enqueuer bumps `queued` before it reads `parked`, a
-// worker bumps `parked` before it re-reads `queued` (both sequentially consistent), so one of
-// them sees the other and no wake-up is lost.
+// Pairs with the check in work(): the enqueuer bumps `queued` before it reads `spinning` and
+// `parked`; a worker that stops spinning, or parks, changes those before it re-reads `queued`
+// (all sequentially consistent), so one of them sees the other and no wake-up is lost.
 void pool::impl::wake_one() {
 	queued.fetch_add(1);
+	if (spinning.load() > 0)
+		return; // a worker is watching `queued`: waking another would only cost a futex call
 	if (parked.load() > 0) {
 		guarded_lock lock(park_mutex);
 		park_cv.notify_one();
@@ -175,6 +178,32 @@ void pool::impl::run(detail::worker &w, detail::task *t) {
 	}
 }
 
+// How long a worker that ran out of work watches `queued` before it parks. Messages between
+// processes typically come microseconds apart: catching them without a futex wait and
+// wake-up pays for the spin. Only one worker spins at a time, so idle workers never take
+// more than one core, and only for this long after the last task.
+constexpr std::chrono::microseconds spin_time{15};
+
+// True if a task was queued (queued != seen) while this worker spun.
+bool pool::impl::spin_for_work(std::uint64_t seen) {
+	unsigned expected = 0;
+	if (!spinning.compare_exchange_strong(expected, 1))
+		return false;
+	bool found = false;
+	auto until = std::chrono::steady_clock::now() + spin_time;
+	for (unsigned i = 1; !stopping.load(std::memory_order_relaxed); ++i) {
+		if (queued.load(std::memory_order_relaxed) != seen) {
+			found = true;
+			break;
+		}
+		if (i % 32 == 0 && std::chrono::steady_clock::now() >= until)
+			break; // (the clock read costs ~20 pauses: not every round)
+		__builtin_ia32_pause();
+	}
+	spinning.fetch_sub(1);
+	return found || queued.load() != seen;
+}
+
 void pool::impl::work(detail::worker &w) {
 	current_pool = owner;
 	current_worker_ptr = &w;
@@ -186,6 +215,8 @@ void pool::impl::work(detail::worker &w) {
 			run(w, t);
 			continue;
 		}
+		if (spin_for_work(seen))
+			continue;
 		std::unique_lock lock(park_mutex);
 		if (stopping.load() && outstanding.load() == 0)
 			break;

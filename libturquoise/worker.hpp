@@ -56,6 +56,9 @@ struct pool::impl {
 	std::mutex park_mutex;
 	std::condition_variable park_cv;
 	std::atomic<unsigned> parked{0};
+	// Workers looking for work before they park (at most one: see work()). While one is,
+	// an enqueuer need not wake anybody: the spinner will find the task.
+	std::atomic<unsigned> spinning{0};
 	std::atomic<std::uint64_t> queued{0}; // tasks ever queued: lets a parking worker see a race
 
 	// Tasks submitted and not yet finished or discarded: drain waits for zero.
@@ -72,6 +75,7 @@ struct pool::impl {
 	detail::task *steal(detail::worker &thief);
 	void run(detail::worker &w, detail::task *t);
 	void work(detail::worker &w);
+	bool spin_for_work(std::uint64_t seen);
 	void wake_one();
 	void finished(detail::task *t);
 };

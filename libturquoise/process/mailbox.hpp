@@ -72,8 +72,11 @@ public:
 private:
 	event stub_;
 	std::atomic<event *> front_{&stub_}; // reader's end (relaxed: one reader at a time)
-	// Senders' end, on its own cache line: senders write it, the reader rarely reads it.
-	alignas(64) std::atomic<event *> back_{&stub_};
+	// Senders write back_, the reader rarely reads it: keep it off the reader's cache line.
+	// (Padding rather than alignas(64): an over-aligned record would need aligned
+	// allocation.)
+	[[maybe_unused]] char pad_[64 - sizeof(std::atomic<event *>)]{};
+	std::atomic<event *> back_{&stub_};
 };
 
 } // namespace turquoise::process::internal

@@ -139,6 +139,8 @@ bool complete(std::shared_ptr<state<T>> s, phase to, Set &&set, bool via_associa
 		drop_abandoned.swap(s->on_abandoned);
 	}
 	s->cv.notify_all();
+	if (drop_discard.empty() && drop_abandoned.empty() && run.empty())
+		return true; // nobody chained on it (a dropped dispatch future, say)
 	{
 		critical c;
 		drop_discard.clear();
@@ -657,7 +659,9 @@ private:
 			detail::abandon(s, true);
 	}
 	void release() {
-		if (state_)
+		// A completed future cannot be abandoned: skip abandon()'s lock (the common case,
+		// a dispatch's promise destroyed after its handler set it).
+		if (state_ && state_->now.load(std::memory_order_acquire) == detail::phase::pending)
 			detail::abandon(state_, false);
 		state_.reset();
 	}
