@@ -278,21 +278,17 @@ void run_hook(record &r, const char *name, Hook hook) {
 	});
 }
 
-// Counts of one run task, added to the shared counters when it stops (not per message:
-// the runtime's counters are shared by every worker).
+// Handlers run by one run task, added to the runtime's counter when the task stops (that
+// counter is shared by every worker: one update per message would bounce its cache line
+// between them). The process's own counter is only written by its run task: it is updated
+// per message, so that it is current once a handler's future is ready (give or take that
+// handler).
 struct tally {
-	std::uint64_t messages = 0, dropped = 0;
-	void flush(record &r) {
-		runtime &R = rt();
-		if (messages) {
-			r.messages.fetch_add(messages, std::memory_order_relaxed);
-			R.messages.fetch_add(messages, std::memory_order_relaxed);
-		}
-		if (dropped) {
-			r.dropped.fetch_add(dropped, std::memory_order_relaxed);
-			R.dropped.fetch_add(dropped, std::memory_order_relaxed);
-		}
-		messages = dropped = 0;
+	std::uint64_t messages = 0;
+	void flush() {
+		if (messages)
+			rt().messages.fetch_add(messages, std::memory_order_relaxed);
+		messages = 0;
 	}
 };
 
@@ -326,7 +322,10 @@ void finish(const std::shared_ptr<record> &r) {
 
 void run(const std::shared_ptr<record> &r) {
 	runtime &R = rt();
-	auto start = std::chrono::steady_clock::now();
+	// The slice is measured from the end of the first handler, and checked every few
+	// handlers: a run task often serves one message (a request/response exchange), and the
+	// clock reads were a visible part of that.
+	std::chrono::steady_clock::time_point start{};
 	if (!r->initialized) {
 		r->initialized = true;
 		run_hook(*r, "initialize()", [&] { access::initialize(*r->process); });
@@ -337,7 +336,7 @@ void run(const std::shared_ptr<record> &r) {
 		if (!e) {
 			// Give up the mailbox, then look again: a sender that pushed after our empty
 			// pop may have seen `scheduled` still set and left the event to us.
-			counts.flush(*r);
+			counts.flush();
 			r->flags.fetch_and(~unsigned{scheduled}, std::memory_order_seq_cst);
 			if (!r->maybe_pending() ||
 			    (r->flags.fetch_or(scheduled, std::memory_order_seq_cst) & scheduled)) {
@@ -348,22 +347,28 @@ void run(const std::shared_ptr<record> &r) {
 		}
 		if (e->what == event::kind::terminate) {
 			destroy(e);
-			counts.flush(*r);
+			counts.flush();
 			finish(r);
 			return;
 		}
 		if (filtered(*r, *e)) {
 			destroy(e);
-			++counts.dropped;
+			r->dropped.fetch_add(1, std::memory_order_relaxed);
+			R.dropped.fetch_add(1, std::memory_order_relaxed);
 			continue;
 		}
 		timed(*r, [&] { e->run(r->process); });
+		r->messages.fetch_add(1, std::memory_order_relaxed);
 		++counts.messages;
 		destroy(e);
-		if (r->slice.count() > 0 && std::chrono::steady_clock::now() - start >= r->slice)
-			break;
+		if (r->slice.count() > 0) {
+			if (counts.messages == 1)
+				start = std::chrono::steady_clock::now();
+			else if (counts.messages % 4 == 1 && std::chrono::steady_clock::now() - start >= r->slice)
+				break;
+		}
 	}
-	counts.flush(*r);
+	counts.flush();
 	post_run(r); // more to do: still scheduled, but let the worker serve others first
 }
 
@@ -371,7 +376,7 @@ void run(const std::shared_ptr<record> &r) {
 
 void destroy(event *e) noexcept {
 	critical c;
-	delete e;
+	e->dispose();
 }
 
 bool deliver(const UPID &to, event *e) {

@@ -104,6 +104,13 @@ void run_callback(F &f, A &&...a) noexcept {
 
 enum class phase : int { pending, ready, failed, discarded };
 
+// Promise(adopt_state, s): a promise of a state the caller allocated (within a larger block,
+// through the shared_ptr aliasing constructor); internal.
+struct adopt_state_t {
+	explicit adopt_state_t() = default;
+};
+inline constexpr adopt_state_t adopt_state{};
+
 template <class T>
 struct state {
 	std::mutex mutex;
@@ -578,6 +585,8 @@ template <class T>
 class Promise {
 public:
 	Promise() : state_(Future<T>::make_state()) {}
+	// Internal: complete the fresh state s (see detail::adopt_state_t).
+	Promise(detail::adopt_state_t, std::shared_ptr<detail::state<T>> s) : state_(std::move(s)) {}
 	Promise(Promise &&o) noexcept = default;
 	Promise &operator=(Promise &&o) noexcept {
 		if (this != &o) {
