@@ -29,7 +29,29 @@ void task_entry(void *arg) {
 	}
 }
 
+// How long a worker that ran out of work watches `queued` before it parks. Messages between
+// processes typically come microseconds apart: catching them without a futex wait and
+// wake-up pays for the spin. Only one worker spins at a time, so idle workers never take
+// more than one core, and only for this long after the last task.
+constexpr std::chrono::microseconds spin_time{15};
+
+// Slot tasks a worker runs in a row before the slot's task goes behind its queue (so a
+// request/response chain between two tasks cannot keep a worker's queue waiting).
+constexpr unsigned max_next_streak = 32;
+
+// A slot task that has waited this long while its worker stayed in the task that posted it
+// is taken by a spinning worker (the poster runs on: its own worker cannot serve the slot).
+constexpr std::chrono::microseconds slot_grace{4};
+
 } // namespace
+
+// What a spinning worker saw in other workers' slots (see steal_stale()).
+struct detail::slot_watch {
+	detail::worker *victim = nullptr;
+	detail::task *task = nullptr;
+	std::uint64_t stamp = 0;
+	std::chrono::steady_clock::time_point since{};
+};
 
 pool::pool(pool_options options) : impl_(std::make_unique<impl>()) {
 	impl &p = *impl_;
@@ -59,6 +81,31 @@ void pool::post(unique_function<void()> fn) {
 	if (!impl_->enqueue(t.get()))
 		throw std::logic_error("turquoise: post() on a pool that is shut down");
 	t.release();
+}
+
+void pool::post_next(unique_function<void()> fn) {
+	if (current_pool != this || !current_worker_ptr)
+		return post(std::move(fn));
+	impl_->enqueue_next(*current_worker_ptr, new detail::task{std::move(fn)});
+}
+
+void pool::impl::push_fresh(detail::worker &w, detail::task *t) {
+	{
+		guarded_lock lock(w.fresh_mutex);
+		w.fresh.push_back(t);
+		w.fresh_depth.fetch_add(1, std::memory_order_relaxed);
+	}
+	wake_one();
+}
+
+// Only this worker's own tasks fill its slot, so the worker is running (and will pick the
+// slot next): nobody is woken. A task the slot held already joins the queue, where others
+// may steal it.
+void pool::impl::enqueue_next(detail::worker &w, detail::task *t) {
+	outstanding.fetch_add(1);
+	w.next_stamp.store(w.tasks_started.load(std::memory_order_relaxed), std::memory_order_relaxed);
+	if (detail::task *old = w.next.exchange(t, std::memory_order_acq_rel))
+		push_fresh(w, old);
 }
 
 // Called from tasks too: every lock here is a guarded_lock (see guarded_lock.hpp). Tasks may
@@ -114,6 +161,14 @@ detail::task *pool::impl::steal(detail::worker &thief) {
 
 // Fresh work first (own queue, then the injector, then other workers'), demoted work when
 // there is no fresh work — except every fairness-th pick, which serves a demoted task first.
+// Fresh tasks wait on this worker's queue or the injector.
+bool pool::impl::others_waiting(detail::worker &w) {
+	if (w.fresh_depth.load(std::memory_order_relaxed) > 0)
+		return true;
+	std::lock_guard lock(injector_mutex);
+	return !injector.empty();
+}
+
 detail::task *pool::impl::pick(detail::worker &w) {
 	auto take_demoted = [&]() -> detail::task * {
 		detail::task *t = w.demoted.front();
@@ -124,6 +179,20 @@ detail::task *pool::impl::pick(detail::worker &w) {
 	++w.picks;
 	if (!w.demoted.empty() && w.picks % options.fairness == 0)
 		return take_demoted();
+	if (w.next.load(std::memory_order_relaxed)) {
+		detail::task *t = w.next.exchange(nullptr, std::memory_order_acq_rel);
+		if (t && w.next_streak >= max_next_streak && others_waiting(w)) {
+			// A chain of slot tasks has had its turn: behind the queue. (No wake-up: the
+			// work it now waits behind was announced when it was queued.)
+			std::lock_guard lock(w.fresh_mutex);
+			w.fresh.push_back(t);
+			w.fresh_depth.fetch_add(1, std::memory_order_relaxed);
+		} else if (t) {
+			++w.next_streak;
+			return t;
+		}
+	}
+	w.next_streak = 0;
 	{
 		std::lock_guard lock(w.fresh_mutex);
 		if (!w.fresh.empty()) {
@@ -178,30 +247,56 @@ void pool::impl::run(detail::worker &w, detail::task *t) {
 	}
 }
 
-// How long a worker that ran out of work watches `queued` before it parks. Messages between
-// processes typically come microseconds apart: catching them without a futex wait and
-// wake-up pays for the spin. Only one worker spins at a time, so idle workers never take
-// more than one core, and only for this long after the last task.
-constexpr std::chrono::microseconds spin_time{15};
+detail::task *pool::impl::steal_stale(detail::worker &thief, detail::slot_watch &watch,
+                                      std::chrono::steady_clock::time_point now) {
+	for (auto &v : workers) {
+		if (v.get() == &thief)
+			continue;
+		detail::task *t = v->next.load(std::memory_order_acquire);
+		if (!t)
+			continue;
+		std::uint64_t stamp = v->next_stamp.load(std::memory_order_relaxed);
+		if (v->tasks_started.load(std::memory_order_relaxed) != stamp)
+			continue; // its worker has moved on: it will pick the slot shortly
+		if (watch.victim != v.get() || watch.task != t || watch.stamp != stamp) {
+			watch = detail::slot_watch{v.get(), t, stamp, now};
+			continue;
+		}
+		if (now - watch.since < slot_grace)
+			continue;
+		if (v->next.compare_exchange_strong(t, nullptr, std::memory_order_acq_rel)) {
+			thief.steals.fetch_add(1, std::memory_order_relaxed);
+			watch = detail::slot_watch{};
+			return t;
+		}
+	}
+	return nullptr;
+}
 
-// True if a task was queued (queued != seen) while this worker spun.
-bool pool::impl::spin_for_work(std::uint64_t seen) {
+// Spin until a task is queued (queued_meanwhile: true, nullptr returned), a slot task of
+// another worker has waited too long (returned), or spin_time has passed.
+detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile) {
+	queued_meanwhile = false;
 	unsigned expected = 0;
 	if (!spinning.compare_exchange_strong(expected, 1))
-		return false;
-	bool found = false;
+		return nullptr;
+	detail::task *stolen = nullptr;
+	detail::slot_watch watch;
 	auto until = std::chrono::steady_clock::now() + spin_time;
 	for (unsigned i = 1; !stopping.load(std::memory_order_relaxed); ++i) {
-		if (queued.load(std::memory_order_relaxed) != seen) {
-			found = true;
+		if (queued.load(std::memory_order_relaxed) != seen)
 			break;
+		// (a clock read costs ~20 pauses: not every round)
+		if (i % 32 == 0) {
+			auto now = std::chrono::steady_clock::now();
+			if ((stolen = steal_stale(w, watch, now)) || now >= until)
+				break;
 		}
-		if (i % 32 == 0 && std::chrono::steady_clock::now() >= until)
-			break; // (the clock read costs ~20 pauses: not every round)
 		__builtin_ia32_pause();
 	}
 	spinning.fetch_sub(1);
-	return found || queued.load() != seen;
+	queued_meanwhile = queued.load() != seen;
+	return stolen;
 }
 
 void pool::impl::work(detail::worker &w) {
@@ -215,7 +310,12 @@ void pool::impl::work(detail::worker &w) {
 			run(w, t);
 			continue;
 		}
-		if (spin_for_work(seen))
+		bool queued_meanwhile;
+		if (detail::task *t = spin_for_work(w, seen, queued_meanwhile)) {
+			run(w, t);
+			continue;
+		}
+		if (queued_meanwhile)
 			continue;
 		std::unique_lock lock(park_mutex);
 		if (stopping.load() && outstanding.load() == 0)
@@ -236,6 +336,8 @@ void pool::impl::work(detail::worker &w) {
 		fresh.swap(w.fresh);
 		w.fresh_depth.store(0);
 	}
+	if (detail::task *t = w.next.exchange(nullptr))
+		fresh.push_back(t);
 	std::deque<detail::task *> demoted;
 	demoted.swap(w.demoted);
 	w.demoted_depth.store(0);

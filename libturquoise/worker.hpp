@@ -6,6 +6,7 @@
 #include <libinger.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -17,6 +18,8 @@ namespace turquoise {
 class event_loop;
 
 namespace detail {
+
+struct slot_watch;
 
 struct task {
 	unique_function<void()> body;
@@ -32,6 +35,14 @@ struct worker {
 	std::deque<task *> fresh; // never started; FIFO
 	std::deque<task *> demoted; // preempted; only this worker touches it (handles are per thread)
 	unsigned picks = 0;
+
+	// The next-task slot (pool::post_next): a task posted by this worker's current task to
+	// run right after it, on this worker. Other workers take it only once it has waited
+	// (see steal_stale()). `next_stamp`: tasks_started when it was filled, so a thief can tell
+	// that this worker is still in the task that filled it.
+	std::atomic<task *> next{nullptr};
+	std::atomic<std::uint64_t> next_stamp{0};
+	unsigned next_streak = 0; // tasks in a row taken from the slot (see pick())
 
 	std::atomic<std::uint64_t> tasks_started{0};
 	std::atomic<std::uint64_t> tasks_completed{0};
@@ -75,7 +86,12 @@ struct pool::impl {
 	detail::task *steal(detail::worker &thief);
 	void run(detail::worker &w, detail::task *t);
 	void work(detail::worker &w);
-	bool spin_for_work(std::uint64_t seen);
+	detail::task *spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile);
+	void enqueue_next(detail::worker &w, detail::task *t);
+	void push_fresh(detail::worker &w, detail::task *t);
+	bool others_waiting(detail::worker &w);
+	detail::task *steal_stale(detail::worker &thief, detail::slot_watch &watch,
+	                          std::chrono::steady_clock::time_point now);
 	void wake_one();
 	void finished(detail::task *t);
 };

@@ -176,10 +176,16 @@ void timed(record &r, F &&f) {
 
 void run(const std::shared_ptr<record> &r);
 
-void post_run(const std::shared_ptr<record> &r) {
+// next: the process was idle and a message arrived (from a handler, typically): run it next
+// on this worker (pool::post_next), so that a request and its response stay on one worker.
+// Otherwise (spawn, or a run task that yields after a batch) it goes behind queued work.
+void post_run(const std::shared_ptr<record> &r, bool next = false) {
 	critical c; // also keeps the fprintf below whole (stdio is not preemption-safe)
 	try {
-		r->workers->post([r] { run(r); });
+		if (next)
+			r->workers->post_next([r] { run(r); });
+		else
+			r->workers->post([r] { run(r); });
 	} catch (const std::exception &e) {
 		// The pool was shut down under live processes: they can no longer run.
 		std::fprintf(stderr, "turquoise: process %s cannot run: %s\n", r->pid.id.c_str(), e.what());
@@ -222,7 +228,7 @@ void schedule(const std::shared_ptr<record> &r) {
 		return;
 	}
 	rt().busy.fetch_add(1, std::memory_order_relaxed);
-	post_run(r);
+	post_run(r, true);
 }
 
 // Queue e for r; false (e untouched) if r no longer takes messages.
