@@ -328,9 +328,9 @@ void finish(const std::shared_ptr<record> &r) {
 
 void run(const std::shared_ptr<record> &r) {
 	runtime &R = rt();
-	// The slice is measured from the end of the first handler, and checked every few
-	// handlers: a run task often serves one message (a request/response exchange), and the
-	// clock reads were a visible part of that.
+	// The slice is measured from the start of the second handler, and checked every few
+	// handlers: a run task often serves one message (a request/response exchange), and a
+	// clock read per message was a visible part of that.
 	std::chrono::steady_clock::time_point start{};
 	if (!r->initialized) {
 		r->initialized = true;
@@ -363,16 +363,15 @@ void run(const std::shared_ptr<record> &r) {
 			R.dropped.fetch_add(1, std::memory_order_relaxed);
 			continue;
 		}
+		if (r->slice.count() > 0 && counts.messages == 1 && start == decltype(start){})
+			start = std::chrono::steady_clock::now();
 		timed(*r, [&] { e->run(r->process); });
 		r->messages.fetch_add(1, std::memory_order_relaxed);
 		++counts.messages;
 		destroy(e);
-		if (r->slice.count() > 0) {
-			if (counts.messages == 1)
-				start = std::chrono::steady_clock::now();
-			else if (counts.messages % 4 == 1 && std::chrono::steady_clock::now() - start >= r->slice)
-				break;
-		}
+		if (r->slice.count() > 0 && counts.messages % 4 == 0 &&
+		    std::chrono::steady_clock::now() - start >= r->slice)
+			break;
 	}
 	counts.flush();
 	post_run(r); // more to do: still scheduled, but let the worker serve others first
