@@ -40,18 +40,11 @@ constexpr std::chrono::microseconds spin_time{15};
 constexpr unsigned max_next_streak = 32;
 
 // A slot task that has waited this long while its worker stayed in the task that posted it
-// is taken by a spinning worker (the poster runs on: its own worker cannot serve the slot).
+// is taken by an idle worker (the poster runs on, or blocks: its own worker cannot serve the
+// slot). A spinning worker looks every ~1 us; a parked one when its 10 ms wait times out.
 constexpr std::chrono::microseconds slot_grace{4};
 
 } // namespace
-
-// What a spinning worker saw in other workers' slots (see steal_stale()).
-struct detail::slot_watch {
-	detail::worker *victim = nullptr;
-	detail::task *task = nullptr;
-	std::uint64_t stamp = 0;
-	std::chrono::steady_clock::time_point since{};
-};
 
 pool::pool(pool_options options) : impl_(std::make_unique<impl>()) {
 	impl &p = *impl_;
@@ -159,8 +152,6 @@ detail::task *pool::impl::steal(detail::worker &thief) {
 	return nullptr;
 }
 
-// Fresh work first (own queue, then the injector, then other workers'), demoted work when
-// there is no fresh work — except every fairness-th pick, which serves a demoted task first.
 // Fresh tasks wait on this worker's queue or the injector.
 bool pool::impl::others_waiting(detail::worker &w) {
 	if (w.fresh_depth.load(std::memory_order_relaxed) > 0)
@@ -168,6 +159,10 @@ bool pool::impl::others_waiting(detail::worker &w) {
 	std::lock_guard lock(injector_mutex);
 	return !injector.empty();
 }
+
+// Fresh work first (own next-task slot, own queue, then the injector, then other workers'
+// queues and stale slots), demoted work when there is no fresh work — except every
+// fairness-th pick, which serves a demoted task first.
 
 detail::task *pool::impl::pick(detail::worker &w) {
 	auto take_demoted = [&]() -> detail::task * {
@@ -212,6 +207,8 @@ detail::task *pool::impl::pick(detail::worker &w) {
 	}
 	if (detail::task *t = steal(w))
 		return t;
+	if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
+		return t;
 	if (!w.demoted.empty())
 		return take_demoted();
 	return nullptr;
@@ -247,8 +244,10 @@ void pool::impl::run(detail::worker &w, detail::task *t) {
 	}
 }
 
-detail::task *pool::impl::steal_stale(detail::worker &thief, detail::slot_watch &watch,
-                                      std::chrono::steady_clock::time_point now) {
+// The slot task of another worker that has been seen waiting (by this thief, in an earlier
+// call) for slot_grace while that worker did not start another task.
+detail::task *pool::impl::steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now) {
+	detail::slot_watch &watch = thief.watch;
 	for (auto &v : workers) {
 		if (v.get() == &thief)
 			continue;
@@ -258,7 +257,7 @@ detail::task *pool::impl::steal_stale(detail::worker &thief, detail::slot_watch 
 		std::uint64_t stamp = v->next_stamp.load(std::memory_order_relaxed);
 		if (v->tasks_started.load(std::memory_order_relaxed) != stamp)
 			continue; // its worker has moved on: it will pick the slot shortly
-		if (watch.victim != v.get() || watch.task != t || watch.stamp != stamp) {
+		if (watch.victim != v.get() || watch.waiting != t || watch.stamp != stamp) {
 			watch = detail::slot_watch{v.get(), t, stamp, now};
 			continue;
 		}
@@ -281,7 +280,6 @@ detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, b
 	if (!spinning.compare_exchange_strong(expected, 1))
 		return nullptr;
 	detail::task *stolen = nullptr;
-	detail::slot_watch watch;
 	auto until = std::chrono::steady_clock::now() + spin_time;
 	for (unsigned i = 1; !stopping.load(std::memory_order_relaxed); ++i) {
 		if (queued.load(std::memory_order_relaxed) != seen)
@@ -289,7 +287,7 @@ detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, b
 		// (a clock read costs ~20 pauses: not every round)
 		if (i % 32 == 0) {
 			auto now = std::chrono::steady_clock::now();
-			if ((stolen = steal_stale(w, watch, now)) || now >= until)
+			if ((stolen = steal_stale(w, now)) || now >= until)
 				break;
 		}
 		__builtin_ia32_pause();

@@ -19,7 +19,16 @@ class event_loop;
 
 namespace detail {
 
-struct slot_watch;
+struct task;
+struct worker;
+
+// What an idle worker saw in other workers' next-task slots (see pool::impl::steal_stale()).
+struct slot_watch {
+	worker *victim = nullptr;
+	task *waiting = nullptr;
+	std::uint64_t stamp = 0;
+	std::chrono::steady_clock::time_point since{};
+};
 
 struct task {
 	unique_function<void()> body;
@@ -43,6 +52,7 @@ struct worker {
 	std::atomic<task *> next{nullptr};
 	std::atomic<std::uint64_t> next_stamp{0};
 	unsigned next_streak = 0; // tasks in a row taken from the slot (see pick())
+	slot_watch watch;         // this worker's view of the others' slots, when it is idle
 
 	std::atomic<std::uint64_t> tasks_started{0};
 	std::atomic<std::uint64_t> tasks_completed{0};
@@ -90,8 +100,7 @@ struct pool::impl {
 	void enqueue_next(detail::worker &w, detail::task *t);
 	void push_fresh(detail::worker &w, detail::task *t);
 	bool others_waiting(detail::worker &w);
-	detail::task *steal_stale(detail::worker &thief, detail::slot_watch &watch,
-	                          std::chrono::steady_clock::time_point now);
+	detail::task *steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now);
 	void wake_one();
 	void finished(detail::task *t);
 };

@@ -227,3 +227,17 @@ TEST_CASE("post_next from outside the pool is a plain post") {
 	p.shutdown(turquoise::shutdown_mode::drain);
 	CHECK(ran.load() == 100);
 }
+
+TEST_CASE("without preemption, a task blocked on its post_next task gets it run by another worker") {
+	// The poster's worker cannot serve its slot while the poster blocks: an idle worker takes
+	// the slot task once it has waited (at the latest when its park times out).
+	pool p(pool_options{.workers = 2, .quantum = turquoise::no_preemption});
+	auto outer = p.submit([] {
+		turquoise::promise<int> answer;
+		auto f = answer.get_future();
+		pool::current()->post_next([&answer] { answer.set_value(7); });
+		return f.get();
+	});
+	REQUIRE(outer.wait_for(5s * th::slack));
+	CHECK(outer.get() == 7);
+}
