@@ -6,6 +6,7 @@
 #include <turquoise/guarded_lock.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -27,6 +28,21 @@ void task_entry(void *arg) {
 		std::terminate();
 	}
 }
+
+// How long a worker that ran out of work watches `queued` before it parks. Messages between
+// processes typically come microseconds apart: catching them without a futex wait and
+// wake-up pays for the spin. Only one worker spins at a time, so idle workers never take
+// more than one core, and only for this long after the last task.
+constexpr std::chrono::microseconds spin_time{15};
+
+// Slot tasks a worker runs in a row before the slot's task goes behind its queue (so a
+// request/response chain between two tasks cannot keep a worker's queue waiting).
+constexpr unsigned max_next_streak = 32;
+
+// A slot task that has waited this long while its worker stayed in the task that posted it
+// is taken by an idle worker (the poster runs on, or blocks: its own worker cannot serve the
+// slot). A spinning worker looks every ~1 us; a parked one when its 10 ms wait times out.
+constexpr std::chrono::microseconds slot_grace{4};
 
 } // namespace
 
@@ -60,6 +76,31 @@ void pool::post(unique_function<void()> fn) {
 	t.release();
 }
 
+void pool::post_next(unique_function<void()> fn) {
+	if (current_pool != this || !current_worker_ptr)
+		return post(std::move(fn));
+	impl_->enqueue_next(*current_worker_ptr, new detail::task{std::move(fn)});
+}
+
+void pool::impl::push_fresh(detail::worker &w, detail::task *t) {
+	{
+		guarded_lock lock(w.fresh_mutex);
+		w.fresh.push_back(t);
+		w.fresh_depth.fetch_add(1, std::memory_order_relaxed);
+	}
+	wake_one();
+}
+
+// Only this worker's own tasks fill its slot, so the worker is running (and will pick the
+// slot next): nobody is woken. A task the slot held already joins the queue, where others
+// may steal it.
+void pool::impl::enqueue_next(detail::worker &w, detail::task *t) {
+	outstanding.fetch_add(1);
+	w.next_stamp.store(w.tasks_started.load(std::memory_order_relaxed), std::memory_order_relaxed);
+	if (detail::task *old = w.next.exchange(t, std::memory_order_acq_rel))
+		push_fresh(w, old);
+}
+
 // Called from tasks too: every lock here is a guarded_lock (see guarded_lock.hpp). Tasks may
 // post while the pool drains; other threads may not once it is closed. The check and the push
 // happen under one lock, which shutdown() takes to close the pool: no task slips in after
@@ -82,11 +123,13 @@ bool pool::impl::enqueue(detail::task *t) {
 	return true;
 }
 
-// Pairs with the check in work(): the enqueuer bumps `queued` before it reads `parked`, a
-// worker bumps `parked` before it re-reads `queued` (both sequentially consistent), so one of
-// them sees the other and no wake-up is lost.
+// Pairs with the check in work(): the enqueuer bumps `queued` before it reads `spinning` and
+// `parked`; a worker that stops spinning, or parks, changes those before it re-reads `queued`
+// (all sequentially consistent), so one of them sees the other and no wake-up is lost.
 void pool::impl::wake_one() {
 	queued.fetch_add(1);
+	if (spinning.load() > 0)
+		return; // a worker is watching `queued`: waking another would only cost a futex call
 	if (parked.load() > 0) {
 		guarded_lock lock(park_mutex);
 		park_cv.notify_one();
@@ -109,8 +152,18 @@ detail::task *pool::impl::steal(detail::worker &thief) {
 	return nullptr;
 }
 
-// Fresh work first (own queue, then the injector, then other workers'), demoted work when
-// there is no fresh work — except every fairness-th pick, which serves a demoted task first.
+// Fresh tasks wait on this worker's queue or the injector.
+bool pool::impl::others_waiting(detail::worker &w) {
+	if (w.fresh_depth.load(std::memory_order_relaxed) > 0)
+		return true;
+	std::lock_guard lock(injector_mutex);
+	return !injector.empty();
+}
+
+// Fresh work first (own next-task slot, own queue, then the injector, then other workers'
+// queues and stale slots), demoted work when there is no fresh work — except every
+// fairness-th pick, which serves a demoted task first.
+
 detail::task *pool::impl::pick(detail::worker &w) {
 	auto take_demoted = [&]() -> detail::task * {
 		detail::task *t = w.demoted.front();
@@ -121,6 +174,20 @@ detail::task *pool::impl::pick(detail::worker &w) {
 	++w.picks;
 	if (!w.demoted.empty() && w.picks % options.fairness == 0)
 		return take_demoted();
+	if (w.next.load(std::memory_order_relaxed)) {
+		detail::task *t = w.next.exchange(nullptr, std::memory_order_acq_rel);
+		if (t && w.next_streak >= max_next_streak && others_waiting(w)) {
+			// A chain of slot tasks has had its turn: behind the queue. (No wake-up: the
+			// work it now waits behind was announced when it was queued.)
+			std::lock_guard lock(w.fresh_mutex);
+			w.fresh.push_back(t);
+			w.fresh_depth.fetch_add(1, std::memory_order_relaxed);
+		} else if (t) {
+			++w.next_streak;
+			return t;
+		}
+	}
+	w.next_streak = 0;
 	{
 		std::lock_guard lock(w.fresh_mutex);
 		if (!w.fresh.empty()) {
@@ -139,6 +206,8 @@ detail::task *pool::impl::pick(detail::worker &w) {
 		}
 	}
 	if (detail::task *t = steal(w))
+		return t;
+	if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
 		return t;
 	if (!w.demoted.empty())
 		return take_demoted();
@@ -175,6 +244,59 @@ void pool::impl::run(detail::worker &w, detail::task *t) {
 	}
 }
 
+// The slot task of another worker that has been seen waiting (by this thief, in an earlier
+// call) for slot_grace while that worker did not start another task.
+detail::task *pool::impl::steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now) {
+	detail::slot_watch &watch = thief.watch;
+	for (auto &v : workers) {
+		if (v.get() == &thief)
+			continue;
+		detail::task *t = v->next.load(std::memory_order_acquire);
+		if (!t)
+			continue;
+		std::uint64_t stamp = v->next_stamp.load(std::memory_order_relaxed);
+		if (v->tasks_started.load(std::memory_order_relaxed) != stamp)
+			continue; // its worker has moved on: it will pick the slot shortly
+		if (watch.victim != v.get() || watch.waiting != t || watch.stamp != stamp) {
+			watch = detail::slot_watch{v.get(), t, stamp, now};
+			continue;
+		}
+		if (now - watch.since < slot_grace)
+			continue;
+		if (v->next.compare_exchange_strong(t, nullptr, std::memory_order_acq_rel)) {
+			thief.steals.fetch_add(1, std::memory_order_relaxed);
+			watch = detail::slot_watch{};
+			return t;
+		}
+	}
+	return nullptr;
+}
+
+// Spin until a task is queued (queued_meanwhile: true, nullptr returned), a slot task of
+// another worker has waited too long (returned), or spin_time has passed.
+detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile) {
+	queued_meanwhile = false;
+	unsigned expected = 0;
+	if (!spinning.compare_exchange_strong(expected, 1))
+		return nullptr;
+	detail::task *stolen = nullptr;
+	auto until = std::chrono::steady_clock::now() + spin_time;
+	for (unsigned i = 1; !stopping.load(std::memory_order_relaxed); ++i) {
+		if (queued.load(std::memory_order_relaxed) != seen)
+			break;
+		// (a clock read costs ~20 pauses: not every round)
+		if (i % 32 == 0) {
+			auto now = std::chrono::steady_clock::now();
+			if ((stolen = steal_stale(w, now)) || now >= until)
+				break;
+		}
+		__builtin_ia32_pause();
+	}
+	spinning.fetch_sub(1);
+	queued_meanwhile = queued.load() != seen;
+	return stolen;
+}
+
 void pool::impl::work(detail::worker &w) {
 	current_pool = owner;
 	current_worker_ptr = &w;
@@ -186,6 +308,13 @@ void pool::impl::work(detail::worker &w) {
 			run(w, t);
 			continue;
 		}
+		bool queued_meanwhile;
+		if (detail::task *t = spin_for_work(w, seen, queued_meanwhile)) {
+			run(w, t);
+			continue;
+		}
+		if (queued_meanwhile)
+			continue;
 		std::unique_lock lock(park_mutex);
 		if (stopping.load() && outstanding.load() == 0)
 			break;
@@ -205,6 +334,8 @@ void pool::impl::work(detail::worker &w) {
 		fresh.swap(w.fresh);
 		w.fresh_depth.store(0);
 	}
+	if (detail::task *t = w.next.exchange(nullptr))
+		fresh.push_back(t);
 	std::deque<detail::task *> demoted;
 	demoted.swap(w.demoted);
 	w.demoted_depth.store(0);

@@ -6,6 +6,7 @@
 #include <libinger.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -17,6 +18,17 @@ namespace turquoise {
 class event_loop;
 
 namespace detail {
+
+struct task;
+struct worker;
+
+// What an idle worker saw in other workers' next-task slots (see pool::impl::steal_stale()).
+struct slot_watch {
+	worker *victim = nullptr;
+	task *waiting = nullptr;
+	std::uint64_t stamp = 0;
+	std::chrono::steady_clock::time_point since{};
+};
 
 struct task {
 	unique_function<void()> body;
@@ -32,6 +44,15 @@ struct worker {
 	std::deque<task *> fresh; // never started; FIFO
 	std::deque<task *> demoted; // preempted; only this worker touches it (handles are per thread)
 	unsigned picks = 0;
+
+	// The next-task slot (pool::post_next): a task posted by this worker's current task to
+	// run right after it, on this worker. Other workers take it only once it has waited
+	// (see steal_stale()). `next_stamp`: tasks_started when it was filled, so a thief can tell
+	// that this worker is still in the task that filled it.
+	std::atomic<task *> next{nullptr};
+	std::atomic<std::uint64_t> next_stamp{0};
+	unsigned next_streak = 0; // tasks in a row taken from the slot (see pick())
+	slot_watch watch;         // this worker's view of the others' slots, when it is idle
 
 	std::atomic<std::uint64_t> tasks_started{0};
 	std::atomic<std::uint64_t> tasks_completed{0};
@@ -56,6 +77,9 @@ struct pool::impl {
 	std::mutex park_mutex;
 	std::condition_variable park_cv;
 	std::atomic<unsigned> parked{0};
+	// Workers looking for work before they park (at most one: see work()). While one is,
+	// an enqueuer need not wake anybody: the spinner will find the task.
+	std::atomic<unsigned> spinning{0};
 	std::atomic<std::uint64_t> queued{0}; // tasks ever queued: lets a parking worker see a race
 
 	// Tasks submitted and not yet finished or discarded: drain waits for zero.
@@ -72,6 +96,11 @@ struct pool::impl {
 	detail::task *steal(detail::worker &thief);
 	void run(detail::worker &w, detail::task *t);
 	void work(detail::worker &w);
+	detail::task *spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile);
+	void enqueue_next(detail::worker &w, detail::task *t);
+	void push_fresh(detail::worker &w, detail::task *t);
+	bool others_waiting(detail::worker &w);
+	detail::task *steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now);
 	void wake_one();
 	void finished(detail::task *t);
 };

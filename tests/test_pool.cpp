@@ -180,3 +180,64 @@ TEST_CASE("shutdown(drain) runs every queued task and what they submit") {
 	}
 	CHECK(count.load() == 200);
 }
+
+TEST_CASE("post_next runs the task right after its poster, ahead of the worker's queue") {
+	pool p(pool_options{.workers = 1, .quantum = 100000us});
+	std::atomic<int> seq{0};
+	std::atomic<int> queued_at{-1}, next_at{-1}, displaced_at{-1};
+	std::atomic<int> poster_worker{-2}, next_worker{-3};
+	p.submit([&] {
+		 poster_worker = pool::current_worker();
+		 pool::current()->post([&] { queued_at = seq++; });
+		 // The second post_next() from the same task moves the first one to the queue.
+		 pool::current()->post_next([&] { displaced_at = seq++; });
+		 pool::current()->post_next([&] {
+			 next_worker = pool::current_worker();
+			 next_at = seq++;
+		 });
+	 }).get();
+	p.shutdown(turquoise::shutdown_mode::drain);
+	CHECK(next_at.load() == 0);
+	CHECK(queued_at.load() == 1);
+	CHECK(displaced_at.load() == 2);
+	CHECK(next_worker.load() == poster_worker.load());
+}
+
+TEST_CASE("a post_next task does not wait for its poster beyond a quantum") {
+	// One worker: nobody can take the slot, so the poster, which spins until the slot task
+	// has run, must be preempted for it to run.
+	pool p(pool_options{.workers = 1, .quantum = 2000us});
+	std::atomic<bool> ran{false};
+	auto poster = p.submit([&] {
+		pool::current()->post_next([&] { ran = true; });
+		auto give_up = std::chrono::steady_clock::now() + 10s * th::slack;
+		while (!ran.load() && std::chrono::steady_clock::now() < give_up) {
+		}
+		return ran.load();
+	});
+	CHECK(poster.get());
+	CHECK(total(p.stats(), &turquoise::worker_stats::preemptions) > 0);
+}
+
+TEST_CASE("post_next from outside the pool is a plain post") {
+	pool p(pool_options{.workers = 2});
+	std::atomic<int> ran{0};
+	for (int i = 0; i < 100; ++i)
+		p.post_next([&] { ran++; });
+	p.shutdown(turquoise::shutdown_mode::drain);
+	CHECK(ran.load() == 100);
+}
+
+TEST_CASE("without preemption, a task blocked on its post_next task gets it run by another worker") {
+	// The poster's worker cannot serve its slot while the poster blocks: an idle worker takes
+	// the slot task once it has waited (at the latest when its park times out).
+	pool p(pool_options{.workers = 2, .quantum = turquoise::no_preemption});
+	auto outer = p.submit([] {
+		turquoise::promise<int> answer;
+		auto f = answer.get_future();
+		pool::current()->post_next([&answer] { answer.set_value(7); });
+		return f.get();
+	});
+	REQUIRE(outer.wait_for(5s * th::slack));
+	CHECK(outer.get() == 7);
+}

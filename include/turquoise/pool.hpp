@@ -73,6 +73,13 @@ public:
 
 	// Run fn() as a task, no result.
 	void post(unique_function<void()> fn);
+	// Like post(), but from a task of this pool fn() runs next on the caller's worker, after
+	// the calling task, ahead of the worker's queue, and no idle worker is woken for it: a
+	// request/response exchange between tasks then stays on one worker instead of crossing
+	// cores. Another worker takes it if it waits (the caller runs on for a few microseconds,
+	// or is preempted); a second post_next() from the same task moves the first one to the
+	// queue. From outside the pool: post().
+	void post_next(unique_function<void()> fn);
 
 	// Timers: fn is posted as a task once `delay` has passed. Timers due at the same instant
 	// run in the order they were set.

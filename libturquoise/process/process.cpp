@@ -1,18 +1,21 @@
 // process.cpp — the process runtime: registry, mailboxes, the per-process run task, metrics.
 //
 // Scheduling: a process is `scheduled` while a run task for it is posted or running (at most
-// one at a time: that is what makes a process run its messages one at a time). Delivering a
-// message to an unscheduled process schedules it. The run task serves messages until the
-// mailbox is empty (the process becomes unscheduled, under the mailbox lock, so no message
-// is left behind), or until it has served a batch or used a slice of the quantum: it then
-// re-posts itself, so other processes get the worker, and does not run into the quantum
-// because of many short handlers (a preemption then means a long handler).
+// one at a time: that is what makes a process run its messages one at a time). A sender
+// pushes its message into the lock-free mailbox (mailbox.hpp), then sets `scheduled` with an
+// atomic or: the sender that turns it on posts the run task. The run task serves messages
+// until the mailbox is empty (it then clears `scheduled` and looks again, so a message pushed
+// meanwhile is not left behind), or until it has served a batch or used a slice of the
+// quantum: it then re-posts itself, so other processes get the worker, and does not run into
+// the quantum because of many short handlers (a preemption then means a long handler).
 //
 // Every lock here is taken from pool tasks: all are guarded_locks (see guarded_lock.hpp).
 #include <turquoise/process/dispatch.hpp>
 #include <turquoise/process/filter.hpp>
 #include <turquoise/process/process.hpp>
 #include <turquoise/process/wrapper.hpp>
+
+#include "mailbox.hpp"
 
 #include <turquoise/guarded_lock.hpp>
 
@@ -35,18 +38,26 @@
 namespace turquoise {
 namespace process::internal {
 
+// A record's scheduling state (record::flags).
+enum : unsigned {
+	scheduled = 1, // a run task (or a drain of a closed mailbox) owns the mailbox's reading end
+	closed = 2,    // the terminate request was served: no more messages
+};
+
 struct record {
-	std::mutex mutex; // guards the mailbox and the flags below
-	event *head = nullptr;
-	event *tail = nullptr;
-	std::uint64_t queued = 0;
-	bool scheduled = false;   // a run task is posted or running
-	bool closed = false;      // the terminate request was served: no more messages
+	// Message path, no lock: senders push and then set `scheduled`; whoever sets it first
+	// posts the run task, which is then the mailbox's only reader (see mailbox.hpp).
+	mailbox box;
+	std::atomic<event *> injected{nullptr}; // a terminate request put ahead of the mailbox
+	std::atomic<unsigned> flags{0};
+	std::atomic<std::uint64_t> queued{0};   // messages in the mailbox (for stats)
+
+	std::mutex mutex; // guards the fields below
 	bool finished = false;    // the runtime no longer touches `process`
 	bool manage = false;      // delete `process` once terminated
 	ProcessBase *process = nullptr;
 
-	// Touched only by the run task (one at a time; handed over through `mutex`).
+	// Touched only by the run task (one at a time; handed over through `flags`).
 	bool initialized = false;
 
 	UPID pid; // with its reference (weak, to this record)
@@ -58,38 +69,18 @@ struct record {
 	std::atomic<std::uint64_t> preemptions{0};
 	std::atomic<std::uint64_t> dropped{0};
 
-	void push(event *e, bool front) {
-		if (front) {
-			e->next = head;
-			head = e;
-			if (!tail)
-				tail = e;
-		} else {
-			e->next = nullptr;
-			if (tail)
-				tail->next = e;
-			else
-				head = e;
-			tail = e;
-		}
-		++queued;
-	}
-	event *pop() {
-		event *e = head;
-		if (e) {
-			head = e->next;
-			if (!head)
-				tail = nullptr;
-			e->next = nullptr;
-			--queued;
-		}
+	// The reader only: the next event to serve (an injected terminate first), or nullptr.
+	event *next() {
+		if (injected.load(std::memory_order_relaxed))
+			if (event *e = injected.exchange(nullptr, std::memory_order_acquire))
+				return e;
+		event *e = box.pop();
+		if (e)
+			queued.fetch_sub(1, std::memory_order_relaxed);
 		return e;
 	}
-	event *take_all() {
-		event *e = head;
-		head = tail = nullptr;
-		queued = 0;
-		return e;
+	bool maybe_pending() const {
+		return injected.load(std::memory_order_seq_cst) != nullptr || box.maybe_nonempty();
 	}
 };
 
@@ -185,42 +176,78 @@ void timed(record &r, F &&f) {
 
 void run(const std::shared_ptr<record> &r);
 
-void post_run(const std::shared_ptr<record> &r) {
+// next: the process was idle and a message arrived (from a handler, typically): run it next
+// on this worker (pool::post_next), so that a request and its response stay on one worker.
+// Otherwise (spawn, or a run task that yields after a batch) it goes behind queued work.
+void post_run(const std::shared_ptr<record> &r, bool next = false) {
 	critical c; // also keeps the fprintf below whole (stdio is not preemption-safe)
 	try {
-		r->workers->post([r] { run(r); });
+		if (next)
+			r->workers->post_next([r] { run(r); });
+		else
+			r->workers->post([r] { run(r); });
 	} catch (const std::exception &e) {
 		// The pool was shut down under live processes: they can no longer run.
 		std::fprintf(stderr, "turquoise: process %s cannot run: %s\n", r->pid.id.c_str(), e.what());
 	}
 }
 
-void drop_all(event *e) {
+// The reader only: drop every event that can be popped now (their futures are abandoned).
+void drop_pending(record &r) {
 	runtime &R = rt();
-	while (e) {
-		event *next = e->next;
+	while (event *e = r.next()) {
 		if (e->what == event::kind::dispatch)
 			R.dropped.fetch_add(1, std::memory_order_relaxed);
 		destroy(e);
-		e = next;
 	}
+}
+
+// The reader of a closed mailbox gives up its role. A sender that pushed before it saw
+// `closed` may have found the mailbox owned and left its event behind: take the role back
+// and drop it (or leave that to whoever took the role meanwhile).
+void release_closed(record &r) {
+	for (;;) {
+		r.flags.fetch_and(~unsigned{scheduled}, std::memory_order_seq_cst);
+		if (!r.maybe_pending())
+			return;
+		if (r.flags.fetch_or(scheduled, std::memory_order_seq_cst) & scheduled)
+			return;
+		drop_pending(r);
+	}
+}
+
+// After pushing: make sure someone reads the mailbox. The first sender to set `scheduled`
+// posts the run task; once the process is closed, it drops what is queued instead.
+void schedule(const std::shared_ptr<record> &r) {
+	unsigned was = r->flags.fetch_or(scheduled, std::memory_order_seq_cst);
+	if (was & scheduled)
+		return;
+	if (was & closed) {
+		drop_pending(*r);
+		release_closed(*r);
+		return;
+	}
+	rt().busy.fetch_add(1, std::memory_order_relaxed);
+	post_run(r, true);
 }
 
 // Queue e for r; false (e untouched) if r no longer takes messages.
 bool enqueue(const std::shared_ptr<record> &r, event *e, bool front) {
-	bool schedule = false;
+	if (r->flags.load(std::memory_order_acquire) & closed)
+		return false;
 	{
-		guarded_lock lock(r->mutex);
-		if (r->closed)
-			return false;
-		r->push(e, front);
-		if (!r->scheduled)
-			schedule = r->scheduled = true;
+		// Not preempted between the exchange and the link of push(): the run task would
+		// see a cut list until this task ran again (see mailbox.hpp).
+		critical c;
+		if (front) {
+			if (event *old = r->injected.exchange(e, std::memory_order_seq_cst))
+				destroy(old); // a terminate request was already injected
+		} else {
+			r->queued.fetch_add(1, std::memory_order_relaxed);
+			r->box.push(e);
+		}
 	}
-	if (schedule) {
-		rt().busy.fetch_add(1, std::memory_order_relaxed);
-		post_run(r);
-	}
+	schedule(r);
 	return true;
 }
 
@@ -257,22 +284,31 @@ void run_hook(record &r, const char *name, Hook hook) {
 	});
 }
 
+// Handlers run by one run task, added to the runtime's counter when the task stops (that
+// counter is shared by every worker: one update per message would bounce its cache line
+// between them). The process's own counter is only written by its run task: it is updated
+// per message, so that it is current once a handler's future is ready (give or take that
+// handler).
+struct tally {
+	std::uint64_t messages = 0;
+	void flush() {
+		if (messages)
+			rt().messages.fetch_add(messages, std::memory_order_relaxed);
+		messages = 0;
+	}
+};
+
 void finish(const std::shared_ptr<record> &r) {
 	runtime &R = rt();
 	run_hook(*r, "finalize()", [&] { access::finalize(*r->process); });
-	event *rest;
-	{
-		guarded_lock lock(r->mutex);
-		r->closed = true;
-		rest = r->take_all();
-	}
+	r->flags.fetch_or(closed, std::memory_order_seq_cst);
 	{
 		guarded_lock lock(R.mutex);
 		auto it = R.registry.find(r->pid.id);
 		if (it != R.registry.end() && it->second == r)
 			R.registry.erase(it);
 	}
-	drop_all(rest); // abandons their futures
+	drop_pending(*r); // abandons their futures
 	ProcessBase *process;
 	bool del;
 	{
@@ -284,6 +320,7 @@ void finish(const std::shared_ptr<record> &r) {
 	}
 	R.terminated.fetch_add(1, std::memory_order_relaxed);
 	R.busy.fetch_sub(1, std::memory_order_relaxed);
+	release_closed(*r);
 	if (del)
 		delete process;
 	r->done.set(Nothing());
@@ -291,24 +328,32 @@ void finish(const std::shared_ptr<record> &r) {
 
 void run(const std::shared_ptr<record> &r) {
 	runtime &R = rt();
-	auto start = std::chrono::steady_clock::now();
+	// The slice is measured from the start of the second handler, and checked every few
+	// handlers: a run task often serves one message (a request/response exchange), and a
+	// clock read per message was a visible part of that.
+	std::chrono::steady_clock::time_point start{};
 	if (!r->initialized) {
 		r->initialized = true;
 		run_hook(*r, "initialize()", [&] { access::initialize(*r->process); });
 	}
+	tally counts;
 	for (unsigned served = 0; served < batch; ++served) {
-		event *e;
-		{
-			guarded_lock lock(r->mutex);
-			e = r->pop();
-			if (!e) {
-				r->scheduled = false;
+		event *e = r->next();
+		if (!e) {
+			// Give up the mailbox, then look again: a sender that pushed after our empty
+			// pop may have seen `scheduled` still set and left the event to us.
+			counts.flush();
+			r->flags.fetch_and(~unsigned{scheduled}, std::memory_order_seq_cst);
+			if (!r->maybe_pending() ||
+			    (r->flags.fetch_or(scheduled, std::memory_order_seq_cst) & scheduled)) {
 				R.busy.fetch_sub(1, std::memory_order_relaxed);
 				return;
 			}
+			continue; // ours again (an empty pass counts towards the batch)
 		}
 		if (e->what == event::kind::terminate) {
 			destroy(e);
+			counts.flush();
 			finish(r);
 			return;
 		}
@@ -318,13 +363,17 @@ void run(const std::shared_ptr<record> &r) {
 			R.dropped.fetch_add(1, std::memory_order_relaxed);
 			continue;
 		}
+		if (r->slice.count() > 0 && counts.messages == 1 && start == decltype(start){})
+			start = std::chrono::steady_clock::now();
 		timed(*r, [&] { e->run(r->process); });
 		r->messages.fetch_add(1, std::memory_order_relaxed);
-		R.messages.fetch_add(1, std::memory_order_relaxed);
+		++counts.messages;
 		destroy(e);
-		if (r->slice.count() > 0 && std::chrono::steady_clock::now() - start >= r->slice)
+		if (r->slice.count() > 0 && counts.messages % 4 == 0 &&
+		    std::chrono::steady_clock::now() - start >= r->slice)
 			break;
 	}
+	counts.flush();
 	post_run(r); // more to do: still scheduled, but let the worker serve others first
 }
 
@@ -332,7 +381,7 @@ void run(const std::shared_ptr<record> &r) {
 
 void destroy(event *e) noexcept {
 	critical c;
-	delete e;
+	e->dispose();
 }
 
 bool deliver(const UPID &to, event *e) {
@@ -428,8 +477,7 @@ ProcessStats ProcessBase::stats() const {
 		s.messages = r->messages.load();
 		s.handler_preemptions = r->preemptions.load();
 		s.dropped = r->dropped.load();
-		guarded_lock lock(r->mutex);
-		s.queued = r->queued;
+		s.queued = r->queued.load();
 	}
 	return s;
 }
@@ -450,7 +498,7 @@ UPID spawn(ProcessBase *process, bool manage) {
 		r = std::make_shared<record>();
 		r->process = process;
 		r->manage = manage;
-		r->scheduled = true; // the first run (posted below) calls initialize()
+		r->flags.store(process::internal::scheduled); // the first run (posted below) calls initialize()
 		pid = process->self();
 		pid.reference = r;
 		r->pid = pid;
@@ -554,8 +602,7 @@ Option<ProcessStats> ProcessManager::stats(const UPID &pid) {
 	s.messages = r->messages.load();
 	s.handler_preemptions = r->preemptions.load();
 	s.dropped = r->dropped.load();
-	guarded_lock lock(r->mutex);
-	s.queued = r->queued;
+	s.queued = r->queued.load();
 	return s;
 }
 

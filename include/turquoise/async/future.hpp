@@ -104,6 +104,13 @@ void run_callback(F &f, A &&...a) noexcept {
 
 enum class phase : int { pending, ready, failed, discarded };
 
+// Promise(adopt_state, s): a promise of a state the caller allocated (within a larger block,
+// through the shared_ptr aliasing constructor); internal.
+struct adopt_state_t {
+	explicit adopt_state_t() = default;
+};
+inline constexpr adopt_state_t adopt_state{};
+
 template <class T>
 struct state {
 	std::mutex mutex;
@@ -139,6 +146,8 @@ bool complete(std::shared_ptr<state<T>> s, phase to, Set &&set, bool via_associa
 		drop_abandoned.swap(s->on_abandoned);
 	}
 	s->cv.notify_all();
+	if (drop_discard.empty() && drop_abandoned.empty() && run.empty())
+		return true; // nobody chained on it (a dropped dispatch future, say)
 	{
 		critical c;
 		drop_discard.clear();
@@ -576,6 +585,8 @@ template <class T>
 class Promise {
 public:
 	Promise() : state_(Future<T>::make_state()) {}
+	// Internal: complete the fresh state s (see detail::adopt_state_t).
+	Promise(detail::adopt_state_t, std::shared_ptr<detail::state<T>> s) : state_(std::move(s)) {}
 	Promise(Promise &&o) noexcept = default;
 	Promise &operator=(Promise &&o) noexcept {
 		if (this != &o) {
@@ -657,7 +668,9 @@ private:
 			detail::abandon(s, true);
 	}
 	void release() {
-		if (state_)
+		// A completed future cannot be abandoned: skip abandon()'s lock (the common case,
+		// a dispatch's promise destroyed after its handler set it).
+		if (state_ && state_->now.load(std::memory_order_acquire) == detail::phase::pending)
 			detail::abandon(state_, false);
 		state_.reset();
 	}

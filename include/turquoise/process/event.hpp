@@ -7,6 +7,7 @@
 #include <libinger.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <typeinfo>
 #include <utility>
@@ -51,7 +52,9 @@ struct critical {
 struct event {
 	enum class kind { dispatch, terminate };
 
-	event *next = nullptr; // mailbox link
+	// Mailbox link: written by the sender that queues this event after it, read by the
+	// process's run task (see mailbox.hpp).
+	std::atomic<event *> next{nullptr};
 	kind what = kind::dispatch;
 	MethodId method;       // member-function dispatches only
 	bool spoofed = false;  // injected by a test: bypasses the filter
@@ -59,24 +62,10 @@ struct event {
 	virtual ~event() = default;
 	// Runs in the process's context (on its worker, one event at a time). Must not throw.
 	virtual void run(ProcessBase *) {}
+	// Frees the event. An event need not be allocated on its own: a dispatch's event lives
+	// in one block with its future's state (dispatch.hpp).
+	virtual void dispose() noexcept { delete this; }
 };
-
-template <class F>
-struct fn_event final : event {
-	template <class G>
-	explicit fn_event(G &&g) : f(std::forward<G>(g)) {}
-	void run(ProcessBase *p) override { f(p); }
-	F f;
-};
-
-template <class F>
-event *make_event(F &&f, MethodId method = {}, bool spoofed = false) {
-	critical c;
-	auto *e = new fn_event<std::decay_t<F>>(std::forward<F>(f));
-	e->method = method;
-	e->spoofed = spoofed;
-	return e;
-}
 
 // Destroy an event (in a critical section: the allocator is not preemption-safe everywhere).
 void destroy(event *e) noexcept;

@@ -22,6 +22,10 @@
 //   task is a preemptible function: a handler that outlives the pool's quantum is preempted
 //   and demoted like any long task. The process then stays busy — its next messages wait
 //   for the preempted handler — while the worker runs other processes' messages.
+// - Placement: a process that was idle and gets a message from a handler (or any pool task)
+//   runs next on the sender's worker, after the sending task (pool::post_next), so a
+//   request/response exchange stays on one worker; an idle worker takes it over if the
+//   sender runs on. Messages from outside the pool go through the pool's injector.
 // - terminate(pid, inject=true) puts the terminate request ahead of the queued messages
 //   (inject=false: behind them). A handler that is running (or preempted) is never cut
 //   short. Messages still queued when a process terminates, and messages sent to a
