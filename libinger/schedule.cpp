@@ -78,8 +78,14 @@ void rearm_after_missed_tick(thread_state *ts) {
 	constexpr std::uint64_t settle_ns = 5000;
 	ts->tick_missed = false;
 	function_record *f = ts->current;
-	if (f && f->deadline_ns != no_deadline)
+	if (f && f->deadline_ns != no_deadline) {
+		// This timer_settime runs in libc: a signal landing in it must not be deferred as if
+		// the function were in a shared call (its retry would land in the next re-arm, and so
+		// on); it preempts here, as anywhere else in the function's time.
+		ts->rearming = true;
 		timer_arm(ts, std::max(f->deadline_ns, now_ns() + settle_ns));
+		ts->rearming = false;
+	}
 }
 
 void finish_call(thread_state *ts) {

@@ -11,7 +11,6 @@
 
 #include <libgotcha.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -27,6 +26,8 @@ constexpr std::uint64_t retry_ns = 10 * 1000;
 // When the function is inside a shared library call, try again this soon: most such calls
 // (stdio, malloc) take a few microseconds.
 constexpr std::uint64_t library_retry_ns = 5 * 1000;
+// The largest margin the handler's own re-arm takes (see the end of on_timer).
+constexpr std::uint64_t max_settle_ns = 100 * 1000;
 
 struct sigaction previous_segv;
 
@@ -71,7 +72,7 @@ void on_timer(int, siginfo_t *info, void *context) {
 		timer_arm_by(ts, f->deadline_ns, now);
 	} else if (f->defer > 0) {
 		f->yield_pending = true; // taken at the end of its critical section
-	} else if (!f->in_restartable_call &&
+	} else if (!f->in_restartable_call && !ts->rearming &&
 	           gotcha_defers_preemption(static_cast<std::uintptr_t>(
 	               static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP]))) {
 		// Executing the base libraries (a shared call): their state is everybody's, so the
@@ -95,13 +96,17 @@ void on_timer(int, siginfo_t *info, void *context) {
 		errno = saved_errno;
 		return;
 	}
-	// The timer_settime above takes microseconds; if the timer expired meanwhile, the nested
-	// handler found us busy and left the check to us. Re-arm with a growing margin until an
-	// arm completes before its expiry: re-arming "now" from inside libc would have the next
-	// signal land in libc again (deferred again) and nest handlers without end.
-	for (std::uint64_t settle = library_retry_ns; ts->tick_missed; settle *= 2) {
+	// A timer_settime above takes microseconds; if the timer expired meanwhile, the nested
+	// handler found us busy and left the check to us. Re-arm, still busy, until an arm
+	// completes before its expiry. Not unbusy(): a signal landing in its timer_settime would
+	// preempt right here, inside the shared call this handler just deferred for. The margin
+	// doubles so that a slow system call (a loaded machine) ends the loop, and is capped so
+	// that the preemption is not put off much longer than the call needs.
+	for (std::uint64_t settle = library_retry_ns; ts->tick_missed;
+	     settle = settle < max_settle_ns ? 2 * settle : max_settle_ns) {
 		ts->tick_missed = false;
-		timer_arm(ts, std::max(f->deadline_ns, now_ns() + settle));
+		std::uint64_t now_again = now_ns();
+		timer_arm(ts, f->deadline_ns > now_again + settle ? f->deadline_ns : now_again + settle);
 	}
 	ts->busy = false;
 	errno = saved_errno;

@@ -68,6 +68,8 @@ struct thread_state {
 	volatile bool busy = false;
 	// The timer fired while busy: the deadline check it would have made is still owed.
 	volatile bool tick_missed = false;
+	// Inside rearm_after_missed_tick(): libinger's own call into libc, not a shared call.
+	volatile bool rearming = false;
 	std::uint64_t armed_ns = 0; // expiry the timer is set to (0: disarmed)
 	// Timer signals arrive some microseconds after their expiry (more on a VM). The timer is
 	// set this much before a deadline and the handler waits out the rest, so that preemption
