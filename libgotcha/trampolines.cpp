@@ -19,13 +19,10 @@ constexpr std::size_t trampoline_size = 16; // the template (16 bytes) rounded t
 // (and read-only) before any GOT entry points into it; the next batch starts a new chunk,
 // so no page is ever writable and executable at once.
 constexpr std::size_t chunk_size = 16 * 1024;
-constexpr std::size_t max_chunks = 512;
+constexpr std::size_t max_chunks = 512; // 8 MiB of trampolines at most
 
 unsigned char *chunk = nullptr;     // the chunk being filled
 std::size_t chunk_used = chunk_size;
-
-// Every chunk ever made, to answer trampoline_contains() from a signal handler.
-std::uintptr_t chunk_starts[max_chunks];
 std::size_t chunk_count = 0;
 
 std::int32_t tls_displacement() {
@@ -50,8 +47,7 @@ void *trampoline_make(std::size_t index) {
 			return nullptr;
 		chunk = static_cast<unsigned char *>(map);
 		chunk_used = 0;
-		chunk_starts[chunk_count] = reinterpret_cast<std::uintptr_t>(chunk);
-		__atomic_store_n(&chunk_count, chunk_count + 1, __ATOMIC_RELEASE);
+		chunk_count++;
 	}
 	unsigned char *code = chunk + chunk_used;
 	chunk_used += trampoline_size;
@@ -71,14 +67,6 @@ bool trampolines_seal() {
 	chunk = nullptr;
 	chunk_used = chunk_size;
 	return ok;
-}
-
-bool trampoline_contains(std::uintptr_t pc) {
-	std::size_t n = __atomic_load_n(&chunk_count, __ATOMIC_ACQUIRE);
-	for (std::size_t i = 0; i < n; i++)
-		if (pc - chunk_starts[i] < chunk_size)
-			return true;
-	return false;
 }
 
 } // namespace gotcha

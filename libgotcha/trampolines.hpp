@@ -25,7 +25,4 @@ void *trampoline_make(std::size_t index);
 // Make the trampolines made since the last call executable. False: mprotect failed (errno).
 bool trampolines_seal();
 
-// Whether pc is inside a trampoline (they hold no state: preempting there is harmless).
-bool trampoline_contains(std::uintptr_t pc);
-
 } // namespace gotcha
