@@ -45,6 +45,14 @@ void BM_PltCall_WithLibgotcha(benchmark::State &state) {
 }
 BENCHMARK(BM_PltCall_WithLibgotcha);
 
+// The benchmarks after the first need the libsets (and still run if filtered alone).
+bool libsets_ready(benchmark::State &state) {
+	if (gotcha_init() == 0)
+		return true;
+	state.SkipWithError("libgotcha unavailable");
+	return false;
+}
+
 // Run a benchmark loop inside a preemptible function: against its own libset.
 template <void (*Body)(benchmark::State &)>
 void in_function(benchmark::State &state) {
@@ -90,6 +98,8 @@ BENCHMARK(BM_ExportedGlobal_InsideLibset);
 
 // Switching a thread into a libset and back (what every launch, resume and preemption adds).
 void BM_LibsetSwitch_RoundTrip(benchmark::State &state) {
+	if (!libsets_ready(state))
+		return;
 	gotcha_libset_t *ls = gotcha_libset_acquire();
 	if (!ls) {
 		state.SkipWithError("no libset");
@@ -106,6 +116,8 @@ BENCHMARK(BM_LibsetSwitch_RoundTrip);
 // Two libsets bound to the same slot, run alternately: each switch pages the other's state
 // out and this one's in (what resuming more paused functions than slots costs).
 void BM_LibsetSwitch_Paging(benchmark::State &state) {
+	if (!libsets_ready(state))
+		return;
 	gotcha_info info{};
 	gotcha_get_info(&info);
 	gotcha_libset_t *a = gotcha_libset_acquire();
@@ -144,6 +156,8 @@ BENCHMARK(BM_LibsetSwitch_Paging)->Unit(benchmark::kMicrosecond);
 // Recycling: a libset whose function completed is reused as is; a cancelled one's slot is
 // reset to its start-up state before the next use.
 void BM_LibsetRecycle_Completed(benchmark::State &state) {
+	if (!libsets_ready(state))
+		return;
 	for (auto _ : state) {
 		gotcha_libset_t *ls = gotcha_libset_acquire();
 		gotcha_libset_switch(nullptr, ls);
@@ -154,6 +168,8 @@ void BM_LibsetRecycle_Completed(benchmark::State &state) {
 BENCHMARK(BM_LibsetRecycle_Completed);
 
 void BM_LibsetRecycle_Cancelled(benchmark::State &state) {
+	if (!libsets_ready(state))
+		return;
 	for (auto _ : state) {
 		gotcha_libset_t *ls = gotcha_libset_acquire();
 		gotcha_libset_switch(nullptr, ls);

@@ -18,6 +18,7 @@
 struct gotcha_libset {
 	std::size_t slot = 0;        // 1..slot_count
 	std::byte *image = nullptr;  // its saved state while evicted (mmap'ed on first eviction)
+	std::size_t image_bytes = 0; // the image's size (every slot has the same libraries)
 	bool saved = false;          // image holds its state
 	gotcha_libset *next_free = nullptr;
 };
@@ -30,8 +31,13 @@ std::atomic<std::uint64_t> swap_count{0}, restore_count{0}, shared_mode_count{0}
 
 namespace {
 
+// Released libsets, for reuse. Those that were ever evicted keep their image buffer, so
+// that paging again costs no mmap and a cancel no munmap (a system call each, several
+// microseconds); at most max_kept_images buffers are kept (about 22 MiB of libc+libm state).
+constexpr std::size_t max_kept_images = 256;
 std::mutex free_lock;
 gotcha_libset *free_list = nullptr;
+std::size_t kept_images = 0;
 std::atomic<std::size_t> next_slot{0};
 
 class meta_guard {
@@ -71,12 +77,17 @@ void make_resident(slot_state &s, gotcha_libset *ls) {
 	if (old == ls)
 		return;
 	if (old) {
+		if (old->image && old->image_bytes < s.state_bytes) { // a reused buffer, too small
+			munmap(old->image, old->image_bytes);
+			old->image = nullptr;
+		}
 		if (!old->image) {
 			void *map = mmap(nullptr, s.state_bytes, PROT_READ | PROT_WRITE,
 			                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (map == MAP_FAILED)
 				__builtin_trap(); // nowhere to keep a paused function's library state
 			old->image = static_cast<std::byte *>(map);
+			old->image_bytes = s.state_bytes;
 		}
 		copy_out(s, old->image);
 		old->saved = true;
@@ -138,8 +149,10 @@ extern "C" gotcha_libset_t *gotcha_libset_acquire(void) {
 	{
 		std::lock_guard<std::mutex> guard(free_lock);
 		ls = free_list;
-		if (ls)
+		if (ls) {
 			free_list = ls->next_free;
+			kept_images -= ls->image != nullptr;
+		}
 	}
 	if (!ls) {
 		ls = new (std::nothrow) gotcha_libset;
@@ -164,11 +177,16 @@ extern "C" void gotcha_libset_release(gotcha_libset_t *ls, int completed) {
 				s.dirty = true; // it may have stopped half-way through a library call
 		}
 	}
-	if (ls->image) {
-		munmap(ls->image, s.state_bytes);
-		ls->image = nullptr;
-	}
+	ls->saved = false;
 	std::lock_guard<std::mutex> guard(free_lock);
+	if (ls->image) {
+		if (kept_images < max_kept_images) {
+			kept_images++;
+		} else {
+			munmap(ls->image, ls->image_bytes);
+			ls->image = nullptr;
+		}
+	}
 	ls->next_free = free_list;
 	free_list = ls;
 }
