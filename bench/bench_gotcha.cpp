@@ -155,28 +155,19 @@ BENCHMARK(BM_LibsetSwitch_Paging)->Unit(benchmark::kMicrosecond);
 
 // Recycling: a libset whose function completed is reused as is; a cancelled one's slot is
 // reset to its start-up state before the next use.
-void BM_LibsetRecycle_Completed(benchmark::State &state) {
+void recycle_loop(benchmark::State &state, int completed) {
 	if (!libsets_ready(state))
 		return;
 	for (auto _ : state) {
 		gotcha_libset_t *ls = gotcha_libset_acquire();
 		gotcha_libset_switch(nullptr, ls);
 		gotcha_libset_switch(ls, nullptr);
-		gotcha_libset_release(ls, 1);
+		gotcha_libset_release(ls, completed);
 	}
 }
+void BM_LibsetRecycle_Completed(benchmark::State &state) { recycle_loop(state, 1); }
 BENCHMARK(BM_LibsetRecycle_Completed);
-
-void BM_LibsetRecycle_Cancelled(benchmark::State &state) {
-	if (!libsets_ready(state))
-		return;
-	for (auto _ : state) {
-		gotcha_libset_t *ls = gotcha_libset_acquire();
-		gotcha_libset_switch(nullptr, ls);
-		gotcha_libset_switch(ls, nullptr);
-		gotcha_libset_release(ls, 0);
-	}
-}
+void BM_LibsetRecycle_Cancelled(benchmark::State &state) { recycle_loop(state, 0); }
 BENCHMARK(BM_LibsetRecycle_Cancelled)->Unit(benchmark::kMicrosecond);
 
 // The whole picture: launching an empty function now includes acquiring a libset.

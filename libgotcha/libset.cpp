@@ -54,20 +54,6 @@ private:
 	slot_state &s_;
 };
 
-void copy_out(const slot_state &s, std::byte *to) {
-	for (const region &r : s.regions) {
-		std::memcpy(to, r.start, r.size);
-		to += r.size;
-	}
-}
-
-void copy_in(const slot_state &s, const std::byte *from) {
-	for (const region &r : s.regions) {
-		std::memcpy(r.start, from, r.size);
-		from += r.size;
-	}
-}
-
 // Make the slot's memory hold `ls`'s state. Called with the slot running (exclusively ours).
 // Async-signal-safe (memcpy and mmap only): it runs in the preemption handler when a
 // preempted function's caller is itself a function whose state was evicted.
@@ -119,6 +105,21 @@ void enter(gotcha_libset *ls) {
 }
 
 } // namespace
+
+void copy_out(const slot_state &s, std::byte *to) {
+	for (const region &r : s.regions) {
+		std::memcpy(to, r.start, r.size);
+		to += r.size;
+	}
+}
+
+void copy_in(const slot_state &s, const std::byte *from) {
+	for (const region &r : s.regions) {
+		std::memcpy(r.start, from, r.size);
+		from += r.size;
+	}
+}
+
 } // namespace gotcha
 
 using namespace gotcha;

@@ -101,12 +101,6 @@ role classify(const std::string &name, bool first) {
 	return role::copied;
 }
 
-std::uintptr_t thread_pointer() {
-	std::uintptr_t tp;
-	asm("movq %%fs:0, %0" : "=r"(tp));
-	return tp;
-}
-
 const ElfW(Phdr) *find_phdr(const ElfW(Phdr) *phdr, ElfW(Half) phnum, ElfW(Word) type) {
 	for (ElfW(Half) i = 0; i < phnum; i++)
 		if (phdr[i].p_type == type)
@@ -446,11 +440,7 @@ bool finish_slot(std::size_t index, std::uintptr_t loader_bias, std::string *err
 		*error = "out of memory";
 		return false;
 	}
-	std::byte *to = s.pristine;
-	for (const region &r : s.regions) {
-		std::memcpy(to, r.start, r.size);
-		to += r.size;
-	}
+	copy_out(s, s.pristine);
 	return true;
 }
 

@@ -47,4 +47,9 @@ extern std::atomic<std::uint64_t> swap_count, restore_count, shared_mode_count;
 namespace gotcha {
 // Relink the objects dlopen()ed since the last call, if any (cheap when none).
 void refresh_objects();
+
+// Copy a slot's writable state out to a buffer of state_bytes, or back in from one.
+// Async-signal-safe.
+void copy_out(const slot_state &s, std::byte *to);
+void copy_in(const slot_state &s, const std::byte *from);
 } // namespace gotcha

@@ -26,10 +26,8 @@ std::size_t chunk_used = chunk_size;
 std::size_t chunk_count = 0;
 
 std::int32_t tls_displacement() {
-	// %fs:0 holds the thread pointer itself (the TCB's self pointer, x86-64 TLS ABI).
-	std::uintptr_t tp;
-	asm("movq %%fs:0, %0" : "=r"(tp));
-	return static_cast<std::int32_t>(reinterpret_cast<std::uintptr_t>(&current_table) - tp);
+	return static_cast<std::int32_t>(reinterpret_cast<std::uintptr_t>(&current_table) -
+	                                 thread_pointer());
 }
 
 } // namespace

@@ -18,6 +18,14 @@ extern void *tables[max_slots + 1][max_routes];
 // every trampoline; a new thread starts on the base libraries.
 extern thread_local void *const *current_table __attribute__((tls_model("initial-exec")));
 
+// The calling thread's pointer: %fs:0 holds the TCB's self pointer (x86-64 TLS ABI), so
+// TLS offsets are addresses minus this.
+inline std::uintptr_t thread_pointer() {
+	std::uintptr_t tp;
+	asm("movq %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
+
 // The address of a new trampoline for route `index` (nullptr: out of memory). Not thread
 // safe: called under the relinking lock.
 void *trampoline_make(std::size_t index);
