@@ -1,5 +1,5 @@
 // libgotcha: each preemptible function runs against its own copy of the libraries.
-#include "helpers.hpp"
+#include "gotcha_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,22 +14,6 @@
 #include <vector>
 
 namespace {
-
-gotcha_info info() {
-	gotcha_info i{};
-	gotcha_get_info(&i);
-	return i;
-}
-
-// Libsets need libgotcha, which stays off under the sanitizers (their interceptors do not
-// survive being copied).
-bool libsets_available() {
-	if (info().slots > 0)
-		return true;
-	REQUIRE(th::sanitized);
-	WARN("libgotcha is disabled here: " << (info().disabled_reason ? info().disabled_reason : "?"));
-	return false;
-}
 
 // Tokenize `text` with strtok(), pausing after every token, so that other functions and
 // the caller use strtok in between.
@@ -63,9 +47,9 @@ std::string joined(const std::vector<std::string> &tokens) {
 } // namespace
 
 TEST_CASE("libsets are made at start-up: one per namespace glibc allows", "[libsets]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
-	gotcha_info i = info();
+	gotcha_info i = th::libsets_info();
 	INFO("slots " << i.slots << ", copied " << i.copied_objects << ", routed " << i.routed_symbols
 	              << ", state " << i.state_bytes << " bytes");
 	// The tests run with GLIBC_TUNABLES=glibc.rtld.nns=16 (tests/CMakeLists.txt).
@@ -78,7 +62,7 @@ TEST_CASE("libsets are made at start-up: one per namespace glibc allows", "[libs
 }
 
 TEST_CASE("strtok state is isolated between two interleaved preemptible functions and the caller", "[libsets][strtok]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
 	tokenizer a{joined(expected_tokens("a", 20)), {}};
 	tokenizer b{joined(expected_tokens("b", 20)), {}};
@@ -125,7 +109,7 @@ void tokenize_spinning(void *p) {
 } // namespace
 
 TEST_CASE("strtok sequences preempted by the timer stay isolated", "[libsets][strtok][preempt]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
 	auto before = th::stats();
 	std::vector<spinning_tokenizer> jobs;
@@ -150,10 +134,10 @@ TEST_CASE("strtok sequences preempted by the timer stay isolated", "[libsets][st
 }
 
 TEST_CASE("512 paused functions, each inside a strtok sequence, all complete correctly", "[libsets][strtok][scale]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
 	constexpr int functions = 512, tokens = 6;
-	gotcha_info before = info();
+	gotcha_info before = th::libsets_info();
 	std::vector<tokenizer> jobs(functions);
 	std::vector<linger_t> handles(functions);
 	for (int i = 0; i < functions; i++) {
@@ -176,7 +160,7 @@ TEST_CASE("512 paused functions, each inside a strtok sequence, all complete cor
 		wrong += jobs[i].tokens != expected_tokens("f" + std::to_string(i) + ".", tokens);
 	}
 	CHECK(wrong == 0);
-	gotcha_info after = info();
+	gotcha_info after = th::libsets_info();
 	INFO("swaps " << after.swaps - before.swaps << ", restores " << after.restores - before.restores);
 	CHECK(after.swaps - before.swaps >= functions); // more functions than slots: state paged
 	CHECK(after.shared_mode == before.shared_mode);  // every one of them isolated
@@ -201,7 +185,7 @@ void library_sets_errno(void *p) {
 } // namespace
 
 TEST_CASE("errno set by a copied library is the function's own and survives its pauses", "[libsets][errno]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
 	errno_job j;
 	errno = 0;
@@ -230,7 +214,7 @@ void french_locale_then_pause(void *p) {
 } // namespace
 
 TEST_CASE("setlocale in a function does not change the caller's locale", "[libsets][locale]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
 	std::string seen;
 	std::string caller_before = std::setlocale(LC_NUMERIC, nullptr);
@@ -243,9 +227,9 @@ TEST_CASE("setlocale in a function does not change the caller's locale", "[libse
 }
 
 TEST_CASE("a cancelled function's libset is reset before it is used again", "[libsets][cancel]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
-	gotcha_info before = info();
+	gotcha_info before = th::libsets_info();
 	// Cancel functions that changed their library state and stopped, on every slot.
 	for (int i = 0; i < 40; i++) {
 		std::string seen;
@@ -265,6 +249,6 @@ TEST_CASE("a cancelled function's libset is reset before it is used again", "[li
 		inherited += locale != "C";
 	}
 	CHECK(inherited == 0);
-	CHECK(info().restores > before.restores);
+	CHECK(th::libsets_info().restores > before.restores);
 	CHECK(th::stats().live == 0);
 }

@@ -2,7 +2,7 @@
 // busy on another thread, or libgotcha is off) runs against the base libraries, and then
 // preemption is deferred while it executes their code.
 // Runs with INGER_LIBSETS=1 (tests/CMakeLists.txt): one slot.
-#include "helpers.hpp"
+#include "gotcha_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,12 +15,6 @@
 #include <vector>
 
 namespace {
-
-gotcha_info info() {
-	gotcha_info i{};
-	gotcha_get_info(&i);
-	return i;
-}
 
 std::atomic<bool> hold{true};
 std::atomic<bool> holding{false};
@@ -65,12 +59,9 @@ th::stats_delta drive(linger_t &l, memset_job &j, Seen seen) {
 } // namespace
 
 TEST_CASE("with every slot busy, a function runs in shared mode: deferred inside the base libraries", "[libsets][shared]") {
-	if (info().slots == 0) {
-		REQUIRE(th::sanitized);
-		WARN("libgotcha is disabled here");
+	if (!th::libsets_available())
 		return;
-	}
-	REQUIRE(info().slots == 1);
+	REQUIRE(th::libsets_info().slots == 1);
 	std::thread other([] {
 		linger_t l = launch(occupy_slot, LINGER_UNLIMITED, nullptr);
 		REQUIRE(l.is_complete);
@@ -78,10 +69,10 @@ TEST_CASE("with every slot busy, a function runs in shared mode: deferred inside
 	while (!holding.load())
 		th::spin_us(10);
 
-	gotcha_info gbefore = info();
+	gotcha_info gbefore = th::libsets_info();
 	memset_job j;
 	linger_t l = launch(memset_storm, 100, &j);
-	CHECK(info().shared_mode == gbefore.shared_mode + 1);
+	CHECK(th::libsets_info().shared_mode == gbefore.shared_mode + 1);
 	auto d = drive(l, j, [](const th::stats_delta &s) { return s.deferrals >= 20 && s.preemptions >= 20; });
 	hold = false;
 	other.join();
@@ -97,14 +88,14 @@ TEST_CASE("with every slot busy, a function runs in shared mode: deferred inside
 }
 
 TEST_CASE("with a slot free, the same function is isolated and preempted inside memset", "[libsets][shared]") {
-	if (info().slots == 0)
+	if (!th::libsets_available())
 		return;
-	gotcha_info gbefore = info();
+	gotcha_info gbefore = th::libsets_info();
 	memset_job j;
 	linger_t l = launch(memset_storm, 100, &j);
 	auto d = drive(l, j, [](const th::stats_delta &s) { return s.preemptions >= 100; });
 	REQUIRE(l.is_complete);
-	CHECK(info().shared_mode == gbefore.shared_mode);
+	CHECK(th::libsets_info().shared_mode == gbefore.shared_mode);
 	INFO("preemptions " << d.preemptions << ", deferrals " << d.deferrals);
 	CHECK(d.preemptions >= 100);
 	// Its memset is its own copy's: preemptible anywhere. (A deferral or two can still come

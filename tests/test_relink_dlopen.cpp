@@ -1,5 +1,5 @@
 // libgotcha: a library dlopen()ed after start-up is relinked like the program.
-#include "helpers.hpp"
+#include "gotcha_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -28,18 +28,11 @@ void tokenize_through_plugin(void *p) {
 	}
 }
 
-bool libsets_available() {
-	gotcha_info i{};
-	gotcha_get_info(&i);
-	if (i.slots == 0)
-		WARN("libgotcha is disabled here: " << (i.disabled_reason ? i.disabled_reason : "?"));
-	return i.slots > 0;
-}
 
 } // namespace
 
 TEST_CASE("a library dlopen()ed after start-up calls the current libset's libc", "[relink][dlopen]") {
-	if (!libsets_available())
+	if (!th::libsets_available())
 		return;
 	gotcha_info before{};
 	gotcha_get_info(&before);
