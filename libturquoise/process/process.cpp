@@ -1,13 +1,13 @@
 // process.cpp — the process runtime: registry, mailboxes, the per-process run task, metrics.
 //
-// Scheduling: a process is `scheduled` while a run task for it is posted or running (at most
-// one at a time: that is what makes a process run its messages one at a time). A sender
-// pushes its message into the lock-free mailbox (mailbox.hpp), then sets `scheduled` with an
-// atomic or: the sender that turns it on posts the run task. The run task serves messages
-// until the mailbox is empty (it then clears `scheduled` and looks again, so a message pushed
-// meanwhile is not left behind), or until it has served a batch or used a slice of the
-// quantum: it then re-posts itself, so other processes get the worker, and does not run into
-// the quantum because of many short handlers (a preemption then means a long handler).
+// Scheduling: a process is scheduled while a run task for it is posted or running (at most
+// one at a time: that is what makes a process run its messages one at a time). The state
+// lives in the mailbox's head word (mailbox.hpp): a sender whose push finds the process idle
+// posts the run task. The run task serves messages until the mailbox is empty (it then marks
+// the process idle, unless a message came meanwhile), or until it has served a batch or used
+// a slice of the quantum: it then re-posts itself, so other processes get the worker, and
+// does not run into the quantum because of many short handlers (a preemption then means a
+// long handler).
 //
 // Every lock here is taken from pool tasks: all are guarded_locks (see guarded_lock.hpp).
 #include <turquoise/process/dispatch.hpp>
@@ -38,29 +38,21 @@
 namespace turquoise {
 namespace process::internal {
 
-// A record's scheduling state (record::flags).
-enum : unsigned {
-	scheduled = 1, // a run task (or a drain of a closed mailbox) owns the mailbox's reading end
-	closed = 2,    // the terminate request was served: no more messages
-};
-
 struct record {
-	// Message path, no lock: senders push and then set `scheduled`; whoever sets it first
-	// posts the run task, which is then the mailbox's only reader (see mailbox.hpp).
+	// Message path, no lock: a sender whose push wakes the process posts the run task,
+	// which is then the mailbox's only reader (see mailbox.hpp).
 	mailbox box;
 	std::atomic<event *> injected{nullptr}; // a terminate request put ahead of the mailbox
-	std::atomic<unsigned> flags{0};
-	std::atomic<std::uint64_t> queued{0};   // messages in the mailbox (for stats)
 
 	std::mutex mutex; // guards the fields below
 	bool finished = false;    // the runtime no longer touches `process`
 	bool manage = false;      // delete `process` once terminated
 	ProcessBase *process = nullptr;
 
-	// Touched only by the run task (one at a time; handed over through `flags`).
+	// Touched only by the run task (one at a time; handed over through the mailbox's head).
 	bool initialized = false;
 
-	UPID pid; // with its reference (weak, to this record)
+	UPID pid; // without its reference (the record would own itself)
 	pool *workers = nullptr;
 	std::chrono::nanoseconds slice{}; // run-task time budget before re-posting (0: none)
 	Promise<Nothing> done;           // terminated
@@ -74,13 +66,19 @@ struct record {
 		if (injected.load(std::memory_order_relaxed))
 			if (event *e = injected.exchange(nullptr, std::memory_order_acquire))
 				return e;
-		event *e = box.pop();
-		if (e)
-			queued.fetch_sub(1, std::memory_order_relaxed);
-		return e;
+		return box.pop();
 	}
-	bool maybe_pending() const {
-		return injected.load(std::memory_order_seq_cst) != nullptr || box.maybe_nonempty();
+
+	// The reader only, once next() found nothing: true if the process is idle now (the run
+	// task ends), false if there is work after all (it goes on).
+	bool go_idle() {
+		if (!box.idle())
+			return false; // a message came meanwhile
+		// A terminate injected meanwhile: its sender may have found us busy and left it to
+		// us (see inject_terminate()). Take the role back, unless another sender took it already.
+		if (injected.load(std::memory_order_seq_cst) == nullptr)
+			return true;
+		return !box.wake();
 	}
 };
 
@@ -137,23 +135,22 @@ pool &workers_locked(runtime &R) {
 	return *R.default_pool;
 }
 
-// Did anything ever set this weak_ptr (even if it has expired since)?
-bool ever_set(const std::weak_ptr<record> &w) {
-	std::weak_ptr<record> empty;
-	return w.owner_before(empty) || empty.owner_before(w);
-}
-
-std::shared_ptr<record> resolve(const UPID &pid) {
-	if (auto r = pid.reference.lock())
-		return r;
-	if (ever_set(pid.reference) || pid.id.empty())
-		return nullptr; // the process it named has gone: never a later namesake
+// The record of a UPID made from text (one from a process carries it: see pid.hpp).
+std::shared_ptr<record> lookup(const UPID &pid) {
+	if (pid.id.empty())
+		return nullptr;
 	runtime &R = rt();
 	guarded_lock lock(R.mutex);
 	auto it = R.registry.find(pid.id);
 	if (it == R.registry.end() || !(it->second->pid.address == pid.address))
 		return nullptr;
 	return it->second;
+}
+
+std::shared_ptr<record> resolve(const UPID &pid) {
+	if (pid.reference)
+		return pid.reference;
+	return lookup(pid);
 }
 
 [[noreturn]] void fatal(const char *what, const std::string &id) {
@@ -192,63 +189,51 @@ void post_run(const std::shared_ptr<record> &r, bool next = false) {
 	}
 }
 
-// The reader only: drop every event that can be popped now (their futures are abandoned).
-void drop_pending(record &r) {
+// Drop a chain of events linked through next (their futures are abandoned).
+void drop_chain(event *e) {
 	runtime &R = rt();
-	while (event *e = r.next()) {
+	while (e) {
+		event *next = e->next;
 		if (e->what == event::kind::dispatch)
 			R.dropped.fetch_add(1, std::memory_order_relaxed);
 		destroy(e);
+		e = next;
 	}
 }
 
-// The reader of a closed mailbox gives up its role. A sender that pushed before it saw
-// `closed` may have found the mailbox owned and left its event behind: take the role back
-// and drop it (or leave that to whoever took the role meanwhile).
-void release_closed(record &r) {
-	for (;;) {
-		r.flags.fetch_and(~unsigned{scheduled}, std::memory_order_seq_cst);
-		if (!r.maybe_pending())
-			return;
-		if (r.flags.fetch_or(scheduled, std::memory_order_seq_cst) & scheduled)
-			return;
-		drop_pending(r);
-	}
-}
-
-// After pushing: make sure someone reads the mailbox. The first sender to set `scheduled`
-// posts the run task; once the process is closed, it drops what is queued instead.
-void schedule(const std::shared_ptr<record> &r) {
-	unsigned was = r->flags.fetch_or(scheduled, std::memory_order_seq_cst);
-	if (was & scheduled)
-		return;
-	if (was & closed) {
-		drop_pending(*r);
-		release_closed(*r);
-		return;
-	}
+// A sender woke the process: schedule its run task.
+void wake(const std::shared_ptr<record> &r) {
 	rt().busy.fetch_add(1, std::memory_order_relaxed);
 	post_run(r, true);
 }
 
 // Queue e for r; false (e untouched) if r no longer takes messages.
-bool enqueue(const std::shared_ptr<record> &r, event *e, bool front) {
-	if (r->flags.load(std::memory_order_acquire) & closed)
+bool enqueue(const std::shared_ptr<record> &r, event *e) {
+	switch (r->box.push(e)) {
+	case mailbox::pushed::closed:
 		return false;
-	{
-		// Not preempted between the exchange and the link of push(): the run task would
-		// see a cut list until this task ran again (see mailbox.hpp).
-		critical c;
-		if (front) {
-			if (event *old = r->injected.exchange(e, std::memory_order_seq_cst))
-				destroy(old); // a terminate request was already injected
-		} else {
-			r->queued.fetch_add(1, std::memory_order_relaxed);
-			r->box.push(e);
-		}
+	case mailbox::pushed::woke:
+		wake(r);
+		break;
+	case mailbox::pushed::queued:
+		break;
 	}
-	schedule(r);
 	return true;
+}
+
+// Put a terminate request ahead of r's mailbox (a second one replaces the first).
+void inject_terminate(const std::shared_ptr<record> &r, event *e) {
+	if (event *old = r->injected.exchange(e, std::memory_order_seq_cst))
+		destroy(old);
+	if (r->box.wake()) {
+		wake(r);
+	} else if (r->box.closed()) {
+		// Terminated already: take it back, unless the closing run task dropped it.
+		if (event *left = r->injected.exchange(nullptr, std::memory_order_acquire))
+			destroy(left);
+	}
+	// Otherwise a run task is scheduled: it serves the injected event first, and looks for
+	// it once more before it goes idle (record::go_idle()).
 }
 
 bool filtered(record &r, const event &e) {
@@ -301,14 +286,15 @@ struct tally {
 void finish(const std::shared_ptr<record> &r) {
 	runtime &R = rt();
 	run_hook(*r, "finalize()", [&] { access::finalize(*r->process); });
-	r->flags.fetch_or(closed, std::memory_order_seq_cst);
+	drop_chain(r->box.close()); // refuses further messages; abandons the futures of queued ones
+	if (event *e = r->injected.exchange(nullptr, std::memory_order_acquire))
+		destroy(e); // a second terminate request
 	{
 		guarded_lock lock(R.mutex);
 		auto it = R.registry.find(r->pid.id);
 		if (it != R.registry.end() && it->second == r)
 			R.registry.erase(it);
 	}
-	drop_pending(*r); // abandons their futures
 	ProcessBase *process;
 	bool del;
 	{
@@ -320,7 +306,6 @@ void finish(const std::shared_ptr<record> &r) {
 	}
 	R.terminated.fetch_add(1, std::memory_order_relaxed);
 	R.busy.fetch_sub(1, std::memory_order_relaxed);
-	release_closed(*r);
 	if (del)
 		delete process;
 	r->done.set(Nothing());
@@ -340,16 +325,12 @@ void run(const std::shared_ptr<record> &r) {
 	for (unsigned served = 0; served < batch; ++served) {
 		event *e = r->next();
 		if (!e) {
-			// Give up the mailbox, then look again: a sender that pushed after our empty
-			// pop may have seen `scheduled` still set and left the event to us.
 			counts.flush();
-			r->flags.fetch_and(~unsigned{scheduled}, std::memory_order_seq_cst);
-			if (!r->maybe_pending() ||
-			    (r->flags.fetch_or(scheduled, std::memory_order_seq_cst) & scheduled)) {
+			if (r->go_idle()) {
 				R.busy.fetch_sub(1, std::memory_order_relaxed);
 				return;
 			}
-			continue; // ours again (an empty pass counts towards the batch)
+			continue; // a message came meanwhile (an empty pass counts towards the batch)
 		}
 		if (e->what == event::kind::terminate) {
 			destroy(e);
@@ -369,7 +350,7 @@ void run(const std::shared_ptr<record> &r) {
 		r->messages.fetch_add(1, std::memory_order_relaxed);
 		++counts.messages;
 		destroy(e);
-		if (r->slice.count() > 0 && counts.messages % 4 == 0 &&
+		if (r->slice.count() > 0 && counts.messages % 16 == 0 &&
 		    std::chrono::steady_clock::now() - start >= r->slice)
 			break;
 	}
@@ -385,8 +366,12 @@ void destroy(event *e) noexcept {
 }
 
 bool deliver(const UPID &to, event *e) {
-	if (auto r = resolve(to); r && enqueue(r, e, false))
+	if (to.reference) {
+		if (enqueue(to.reference, e))
+			return true;
+	} else if (auto r = lookup(to); r && enqueue(r, e)) {
 		return true;
+	}
 	if (e->what == event::kind::dispatch)
 		rt().dropped.fetch_add(1, std::memory_order_relaxed);
 	destroy(e);
@@ -477,7 +462,7 @@ ProcessStats ProcessBase::stats() const {
 		s.messages = r->messages.load();
 		s.handler_preemptions = r->preemptions.load();
 		s.dropped = r->dropped.load();
-		s.queued = r->queued.load();
+		s.queued = r->box.size();
 	}
 	return s;
 }
@@ -498,10 +483,11 @@ UPID spawn(ProcessBase *process, bool manage) {
 		r = std::make_shared<record>();
 		r->process = process;
 		r->manage = manage;
-		r->flags.store(process::internal::scheduled); // the first run (posted below) calls initialize()
+		// A new mailbox is "scheduled": the first run (posted below) calls initialize().
 		pid = process->self();
+		pid.reference = nullptr;
+		r->pid = pid; // no reference: the record would own itself
 		pid.reference = r;
-		r->pid = pid;
 	}
 	{
 		guarded_lock lock(R.mutex);
@@ -524,7 +510,7 @@ UPID spawn(ProcessBase *process, bool manage) {
 	process::internal::access::rec(*process) = r;
 	R.spawned.fetch_add(1, std::memory_order_relaxed);
 	// Messages may have been delivered since the registration (by id): they wait in the
-	// mailbox, the process being `scheduled` already.
+	// mailbox, the process being scheduled already.
 	R.busy.fetch_add(1, std::memory_order_relaxed);
 	process::internal::post_run(r);
 	return pid;
@@ -541,7 +527,9 @@ void terminate(const UPID &pid, bool inject) {
 		e = new event;
 		e->what = event::kind::terminate;
 	}
-	if (!enqueue(r, e, inject))
+	if (inject)
+		inject_terminate(r, e);
+	else if (!enqueue(r, e))
 		destroy(e);
 }
 
@@ -602,7 +590,7 @@ Option<ProcessStats> ProcessManager::stats(const UPID &pid) {
 	s.messages = r->messages.load();
 	s.handler_preemptions = r->preemptions.load();
 	s.dropped = r->dropped.load();
-	s.queued = r->queued.load();
+	s.queued = r->box.size();
 	return s;
 }
 

@@ -31,6 +31,7 @@
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/future.hpp>
 #include <turquoise/process/event.hpp>
+#include <turquoise/process/message_alloc.hpp>
 #include <turquoise/process/process.hpp>
 
 #include <cstddef>
@@ -69,6 +70,17 @@ decltype(auto) pass(X &x) {
 		return (x);
 	else
 		return std::move(x);
+}
+
+// base as a T, or nullptr. The process's class is usually T itself: then the most derived
+// object is the T, found without dynamic_cast's search of the class hierarchy.
+template <class T>
+T *cast(ProcessBase *base) {
+	if constexpr (std::is_polymorphic_v<T> && !std::is_abstract_v<T>) {
+		if (typeid(*base) == typeid(T))
+			return static_cast<T *>(dynamic_cast<void *>(base));
+	}
+	return dynamic_cast<T *>(base);
 }
 
 template <class Params, class M, class T, class Tuple, std::size_t... I>
@@ -119,12 +131,13 @@ struct dispatch_event final : event {
 	std::optional<Call> call;
 };
 
+// The event first: it is what the receiver reads first, and event::prefetch() counts from it.
 template <class U, class Call>
 struct dispatch_block {
 	template <class C>
 	explicit dispatch_block(C &&c) : e(std::forward<C>(c)) {}
-	detail::state<U> state;
 	dispatch_event<U, Call> e;
+	detail::state<U> state;
 };
 
 // Queue call(ProcessBase*) in pid's mailbox; its outcome completes the returned future.
@@ -133,13 +146,16 @@ auto dispatch_call(const UPID &pid, MethodId method, bool spoofed, Call &&call) 
 	using U = detail::future_value_t<R>;
 	using block = dispatch_block<U, std::decay_t<Call>>;
 	critical c;
-	auto b = std::make_shared<block>(std::forward<Call>(call));
-	b->e.promise = Promise<U>(detail::adopt_state, std::shared_ptr<detail::state<U>>(b, &b->state));
+	auto b = std::allocate_shared<block>(message_allocator<block>(), std::forward<Call>(call));
+	event *e = &b->e;
 	b->e.method = method;
 	b->e.spoofed = spoofed;
-	Future<U> future = b->e.promise.future();
-	event *e = &b->e;
-	b.reset(); // from now on the promise and the future own the block
+	b->e.footprint = sizeof(block);
+	detail::state<U> *s = &b->state;
+	// From now on the promise (and the future) own the block.
+	auto &promise = b->e.promise;
+	promise = Promise<U>(detail::adopt_state, std::shared_ptr<detail::state<U>>(std::move(b), s));
+	Future<U> future = promise.future();
 	deliver(pid, e);
 	return future;
 }
@@ -156,7 +172,7 @@ auto dispatch_method(const UPID &pid, M method, bool spoofed, A &&...a) {
 	return dispatch_call<R>(
 	    pid, MethodId::of(method), spoofed,
 	    [method, args = std::move(args)](ProcessBase *base) mutable -> R {
-		    T *t = dynamic_cast<T *>(base);
+		    T *t = cast<T>(base);
 		    if (t == nullptr)
 			    throw std::logic_error("dispatch: process " + base->self().id +
 			                           " is not of the PID's type");

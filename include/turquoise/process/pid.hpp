@@ -5,7 +5,8 @@
 // (this runtime is local only: the address is always 127.0.0.1:0 unless given). Its textual
 // form is "id@host:port". A UPID obtained from a spawned process (self(), spawn()) also
 // carries a direct reference to the process's runtime record, so that dispatching through
-// it needs no registry lookup; a UPID made from a string is resolved through the registry.
+// it needs no registry lookup, and it never reaches a later process of the same id; a UPID
+// made from a string is resolved through the registry.
 // Equality, ordering and hashing use the id and the address only.
 #ifndef TURQUOISE_PROCESS_PID_HPP
 #define TURQUOISE_PROCESS_PID_HPP
@@ -72,7 +73,11 @@ public:
 	Address address;
 
 	// Internal: the spawned process this UPID came from (empty if unknown or made from text).
-	std::weak_ptr<process::internal::record> reference;
+	// A strong reference: sending through it touches no reference count (a weak_ptr would
+	// have to be locked per message, a contended atomic operation in a fan-in). It keeps the
+	// process's small runtime record alive, not the process: once the process terminated,
+	// the record refuses messages.
+	std::shared_ptr<process::internal::record> reference;
 };
 
 namespace process::internal {
