@@ -94,9 +94,30 @@ namespace {
 // Messages served per run task before it re-posts itself.
 constexpr unsigned batch = 64;
 
+// The live processes by id, in shards with a lock each: spawn (often outside the pool) and
+// termination (on the workers) add and remove entries at the same time.
+class registry {
+public:
+	// False if a live process has that id already.
+	bool add(const std::shared_ptr<record> &r);
+	void remove(const std::shared_ptr<record> &r);
+	std::shared_ptr<record> find(const UPID &pid);
+	std::vector<UPID> pids(); // every live process's (without reference)
+
+private:
+	static constexpr std::size_t shards = 32;
+	struct shard {
+		std::mutex mutex;
+		std::unordered_map<std::string, std::shared_ptr<record>> map;
+		[[maybe_unused]] char pad[64]{}; // keep neighbouring shards' locks apart
+	};
+	shard &of(const std::string &id) { return shards_[std::hash<std::string>()(id) % shards]; }
+	shard shards_[shards];
+};
+
 struct runtime {
-	std::mutex mutex; // registry, pools
-	std::unordered_map<std::string, std::shared_ptr<record>> registry;
+	std::mutex mutex; // the pools
+	registry processes;
 	pool *current = nullptr;             // nullptr: the default pool
 	std::unique_ptr<pool> default_pool;  // created on first use, never destroyed
 
@@ -112,6 +133,7 @@ struct runtime {
 
 	std::mutex ids_mutex;
 	std::unordered_map<std::string, std::uint64_t> ids;
+	std::atomic<std::uint64_t> default_ids{0}; // ID::generate("__process__"), without the lock
 };
 
 // Never destroyed: pool workers may still run processes during static destruction. Made
@@ -139,12 +161,43 @@ pool &workers_locked(runtime &R) {
 std::shared_ptr<record> lookup(const UPID &pid) {
 	if (pid.id.empty())
 		return nullptr;
-	runtime &R = rt();
-	guarded_lock lock(R.mutex);
-	auto it = R.registry.find(pid.id);
-	if (it == R.registry.end() || !(it->second->pid.address == pid.address))
+	return rt().processes.find(pid);
+}
+
+bool registry::add(const std::shared_ptr<record> &r) {
+	shard &s = of(r->pid.id);
+	guarded_lock lock(s.mutex); // also a critical section: the map allocates
+	return s.map.try_emplace(r->pid.id, r).second;
+}
+
+void registry::remove(const std::shared_ptr<record> &r) {
+	shard &s = of(r->pid.id);
+	std::shared_ptr<record> gone; // released outside the lock
+	guarded_lock lock(s.mutex);
+	auto it = s.map.find(r->pid.id);
+	if (it != s.map.end() && it->second == r) {
+		gone = std::move(it->second);
+		s.map.erase(it);
+	}
+}
+
+std::shared_ptr<record> registry::find(const UPID &pid) {
+	shard &s = of(pid.id);
+	guarded_lock lock(s.mutex);
+	auto it = s.map.find(pid.id);
+	if (it == s.map.end() || !(it->second->pid.address == pid.address))
 		return nullptr;
 	return it->second;
+}
+
+std::vector<UPID> registry::pids() {
+	std::vector<UPID> out;
+	for (shard &s : shards_) {
+		guarded_lock lock(s.mutex);
+		for (auto &[id, r] : s.map)
+			out.push_back(r->pid);
+	}
+	return out;
 }
 
 std::shared_ptr<record> resolve(const UPID &pid) {
@@ -289,12 +342,7 @@ void finish(const std::shared_ptr<record> &r) {
 	drop_chain(r->box.close()); // refuses further messages; abandons the futures of queued ones
 	if (event *e = r->injected.exchange(nullptr, std::memory_order_acquire))
 		destroy(e); // a second terminate request
-	{
-		guarded_lock lock(R.mutex);
-		auto it = R.registry.find(r->pid.id);
-		if (it != R.registry.end() && it->second == r)
-			R.registry.erase(it);
-	}
+	R.processes.remove(r);
 	ProcessBase *process;
 	bool del;
 	{
@@ -401,7 +449,9 @@ namespace ID {
 std::string generate(const std::string &prefix) {
 	auto &R = rt();
 	std::uint64_t n;
-	{
+	if (prefix == "__process__") {
+		n = R.default_ids.fetch_add(1, std::memory_order_relaxed) + 1; // every unnamed process
+	} else {
 		guarded_lock lock(R.ids_mutex);
 		n = ++R.ids[prefix];
 	}
@@ -491,13 +541,10 @@ UPID spawn(ProcessBase *process, bool manage) {
 	}
 	{
 		guarded_lock lock(R.mutex);
-		if (R.registry.count(pid.id))
-			r = nullptr;
-		else {
-			R.registry.emplace(pid.id, r);
-			r->workers = &process::internal::workers_locked(R);
-		}
+		r->workers = &process::internal::workers_locked(R);
 	}
+	if (!R.processes.add(r))
+		r = nullptr;
 	if (!r) {
 		if (manage)
 			delete process;
@@ -604,13 +651,7 @@ void ProcessManager::terminate_all(std::chrono::nanoseconds timeout) {
 	if (pool::current() != nullptr)
 		throw std::logic_error("turquoise: terminate_all() inside a pool task");
 	auto &R = rt();
-	std::vector<UPID> pids;
-	{
-		guarded_lock lock(R.mutex);
-		pids.reserve(R.registry.size());
-		for (auto &[id, r] : R.registry)
-			pids.push_back(r->pid);
-	}
+	std::vector<UPID> pids = R.processes.pids();
 	for (auto &pid : pids)
 		terminate(pid);
 	auto deadline = std::chrono::steady_clock::now() + timeout;
