@@ -211,17 +211,40 @@ std::shared_ptr<record> resolve(const UPID &pid) {
 	std::abort();
 }
 
+// Tells whether the thread's preemptible function was suspended (preempted, or paused at
+// the end of a critical section) since the last look: a function resumes only on its own
+// thread, so a change of the thread's counters means ours was.
+class suspension_watch {
+public:
+	suspension_watch() : seen_(suspensions()) {}
+	bool suspended() {
+		std::uint64_t now = suspensions();
+		bool changed = now != seen_;
+		seen_ = now;
+		return changed;
+	}
+
+private:
+	static std::uint64_t suspensions() {
+		struct linger_stats s {};
+		linger_stats(&s);
+		return s.preemptions + s.pauses;
+	}
+	std::uint64_t seen_;
+};
+
+void count_preempted(record &r) {
+	r.preemptions.fetch_add(1, std::memory_order_relaxed);
+	rt().preemptions.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Run a handler of r's process; count it as preempted if it was suspended meanwhile.
 template <class F>
 void timed(record &r, F &&f) {
-	struct linger_stats before {}, after {};
-	linger_stats(&before);
+	suspension_watch watch;
 	f();
-	linger_stats(&after);
-	if (after.preemptions + after.pauses != before.preemptions + before.pauses) {
-		r.preemptions.fetch_add(1, std::memory_order_relaxed);
-		rt().preemptions.fetch_add(1, std::memory_order_relaxed);
-	}
+	if (watch.suspended())
+		count_preempted(r);
 }
 
 void run(const std::shared_ptr<record> &r);
@@ -370,6 +393,7 @@ void run(const std::shared_ptr<record> &r) {
 		run_hook(*r, "initialize()", [&] { access::initialize(*r->process); });
 	}
 	tally counts;
+	suspension_watch watch;
 	for (unsigned served = 0; served < batch; ++served) {
 		event *e = r->next();
 		if (!e) {
@@ -394,7 +418,11 @@ void run(const std::shared_ptr<record> &r) {
 		}
 		if (r->slice.count() > 0 && counts.messages == 1 && start == decltype(start){})
 			start = std::chrono::steady_clock::now();
-		timed(*r, [&] { e->run(r->process); });
+		// One look per handler (the look before it is the previous handler's look after:
+		// the run task's few instructions between handlers are counted with the next one).
+		e->run(r->process);
+		if (watch.suspended())
+			count_preempted(*r);
 		r->messages.fetch_add(1, std::memory_order_relaxed);
 		++counts.messages;
 		destroy(e);

@@ -141,11 +141,12 @@ struct dispatch_block {
 };
 
 // Queue call(ProcessBase*) in pid's mailbox; its outcome completes the returned future.
+// The caller holds a critical section (the allocation, and the promise and future
+// bookkeeping, must not be preempted half-way).
 template <class R, class Call>
 auto dispatch_call(const UPID &pid, MethodId method, bool spoofed, Call &&call) {
 	using U = detail::future_value_t<R>;
 	using block = dispatch_block<U, std::decay_t<Call>>;
-	critical c;
 	auto b = std::allocate_shared<block>(message_allocator<block>(), std::forward<Call>(call));
 	event *e = &b->e;
 	b->e.method = method;
