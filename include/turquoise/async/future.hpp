@@ -521,7 +521,7 @@ public:
 	template <class Rep, class Period>
 	bool await(std::chrono::duration<Rep, Period> d) const {
 		if (!detail::settled(word_()) && d > d.zero()) {
-			// Beyond a century the wait is unlimited in practice (and the nanosecond count
+			// Beyond about 95 years the wait is unlimited in practice (and the nanosecond count
 			// below could overflow).
 			if (std::chrono::duration<double>(d).count() > 3e9) {
 				detail::wait(*state_, nullptr);
