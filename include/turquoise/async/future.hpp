@@ -19,9 +19,11 @@
 // then() chains hanging off it), onAbandoned callbacks and recover() run, get() throws
 // FutureAbandoned. A default-constructed Future is abandoned.
 //
-// Thread safety: all members may be called concurrently from any thread. Every lock is a
-// guarded_lock (never held across a preemption), and the layer's own bookkeeping runs in
-// libinger critical sections; user callbacks run outside them, so they can be preempted.
+// Thread safety: all members may be called concurrently from any thread. A future's shared
+// state is one atomic word (phase and flags, with a spin-lock bit over the callback list, only
+// ever held in a libinger critical section), and the layer's own bookkeeping runs in libinger
+// critical sections; user callbacks run outside them, so they can be preempted. Blocked
+// get()/await() calls sleep on the word (futex), and only they pay for the wake-up.
 #ifndef TURQUOISE_ASYNC_FUTURE_HPP
 #define TURQUOISE_ASYNC_FUTURE_HPP
 
@@ -34,10 +36,19 @@
 
 #include <libinger.h>
 
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -102,7 +113,7 @@ void run_callback(F &f, A &&...a) noexcept {
 	}
 }
 
-enum class phase : int { pending, ready, failed, discarded };
+enum class phase : std::uint32_t { pending, ready, failed, discarded };
 
 // Promise(adopt_state, s): a promise of a state the caller allocated (within a larger block,
 // through the shared_ptr aliasing constructor); internal.
@@ -111,77 +122,321 @@ struct adopt_state_t {
 };
 inline constexpr adopt_state_t adopt_state{};
 
+// A state's flags, all in one 32-bit word: the fast paths (is it pending? may I complete
+// it?) are one load or one compare-exchange, and blocked get()/await() calls sleep on the
+// word itself (futex), so a state needs no mutex or condition variable.
+namespace bits {
+inline constexpr std::uint32_t phase_mask = 3;             // a detail::phase
+inline constexpr std::uint32_t discard_requested = 1u << 2; // Future::discard() was called
+inline constexpr std::uint32_t abandoned = 1u << 3;         // no promise can complete it any more
+inline constexpr std::uint32_t associated = 1u << 4;        // completed only through associate()
+inline constexpr std::uint32_t waiters = 1u << 5;           // a thread may sleep on the word
+// A spin lock over the callback list and the outcome while it is stored. It is taken only in
+// a libinger critical section and held for a few instructions (no allocation, no user code),
+// so a thread spinning on it waits for another running thread, never for a task preempted
+// on its own worker. While it is held only the holder changes the word (everyone else
+// compare-exchanges from an unlocked value), so unlocking is a plain store.
+inline constexpr std::uint32_t locked = 1u << 6;
+} // namespace bits
+
+inline phase phase_of(std::uint32_t w) noexcept { return static_cast<phase>(w & bits::phase_mask); }
+// get()/await() stop waiting: the future is no longer pending, or never will be.
+inline bool settled(std::uint32_t w) noexcept {
+	return (w & bits::phase_mask) != 0 || (w & bits::abandoned) != 0;
+}
+
+// Back off while another thread holds a word lock: pause first; if the holder is descheduled
+// (the lock is only ever held for a few instructions), let it run.
+inline void spin_pause(unsigned &spins) noexcept {
+	if (++spins < 64)
+		__builtin_ia32_pause();
+	else
+		sched_yield();
+}
+
+// Sleep while `word` == expected, until a wake-up or the absolute CLOCK_MONOTONIC deadline
+// (null: none); false if the deadline passed. An absolute deadline (FUTEX_WAIT_BITSET) needs
+// no recomputation after an early return (a signal, a change of another bit).
+inline bool futex_wait(std::atomic<std::uint32_t> &word, std::uint32_t expected,
+                       const timespec *deadline) noexcept {
+	static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+	long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&word), FUTEX_WAIT_BITSET_PRIVATE,
+	                 expected, deadline, nullptr, FUTEX_BITSET_MATCH_ANY);
+	return r == 0 || errno != ETIMEDOUT;
+}
+inline void futex_wake_all(std::atomic<std::uint32_t> &word) noexcept {
+	syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
+	        nullptr, nullptr, 0);
+}
+
+// now + ns on CLOCK_MONOTONIC (std::chrono::steady_clock on Linux), as a futex deadline.
+inline timespec monotonic_deadline(std::int64_t ns) noexcept {
+	timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	std::int64_t t = now.tv_sec * 1000000000LL + now.tv_nsec + ns;
+	return timespec{static_cast<time_t>(t / 1000000000LL), static_cast<long>(t % 1000000000LL)};
+}
+
+// A registered callback: one node of the state's intrusive list, tagged by the event it
+// waits for. One list (rather than one container per kind) keeps a state small; it is
+// short, so discard() walking it for its kind costs little.
+enum class kind : unsigned char { any, discard, abandoned };
+
 template <class T>
-struct state {
-	std::mutex mutex;
-	std::condition_variable cv; // get()/await()
-	std::atomic<phase> now{phase::pending};
-	std::atomic<bool> discard{false};   // a discard was requested
-	std::atomic<bool> abandoned{false}; // no promise can complete it any more
-	bool associated = false;            // completed only through associate()
-	std::optional<T> value;             // written before `now` leaves pending (release)
-	std::optional<std::string> message;
-	std::vector<unique_function<void(const Future<T> &)>> on_any;
-	std::vector<unique_function<void()>> on_discard;
-	std::vector<unique_function<void()>> on_abandoned;
+struct callback {
+	explicit callback(kind k) noexcept : which(k) {}
+	callback(const callback &) = delete;
+	callback &operator=(const callback &) = delete;
+	virtual ~callback() = default;
+	// f: the completed future (kind::any); the others ignore it.
+	virtual void run(const Future<T> *f) noexcept = 0;
+
+	callback *next = nullptr;
+	const kind which;
 };
 
-// Publish the outcome (once) and run the completion callbacks. `via_association`: the call
-// comes from the future this state was associated with.
-// `s` by value: once the outcome is published, a waiter may destroy the Promise that owned
-// the caller's pointer.
-template <class T, class Set>
-bool complete(std::shared_ptr<state<T>> s, phase to, Set &&set, bool via_association) {
-	std::vector<unique_function<void(const Future<T> &)>> run;
-	std::vector<unique_function<void()>> drop_discard, drop_abandoned;
-	{
-		guarded_lock lock(s->mutex);
-		if (s->now.load(std::memory_order_relaxed) != phase::pending || s->abandoned.load() ||
-		    (s->associated && !via_association))
-			return false;
-		set(*s);
-		s->now.store(to, std::memory_order_release);
-		run.swap(s->on_any);
-		drop_discard.swap(s->on_discard);
-		drop_abandoned.swap(s->on_abandoned);
+template <class T, kind K, class F>
+struct callback_of final : callback<T> {
+	template <class G>
+	explicit callback_of(G &&g) : callback<T>(K), fn(std::forward<G>(g)) {}
+	void run(const Future<T> *f) noexcept override {
+		if constexpr (K == kind::any && std::is_invocable_v<F &, const Future<T> &>)
+			run_callback(fn, *f);
+		else
+			run_callback(fn);
 	}
-	s->cv.notify_all();
-	if (drop_discard.empty() && drop_abandoned.empty() && run.empty())
-		return true; // nobody chained on it (a dropped dispatch future, say)
-	{
-		critical c;
-		drop_discard.clear();
-		drop_abandoned.clear();
-	}
-	Future<T> self(s);
-	for (auto &cb : run)
-		run_callback(cb, self);
+	F fn;
+};
+
+// Free a detached list (the layer's frees run in critical sections, as its allocations do).
+template <class T>
+void destroy_all(callback<T> *n) noexcept {
 	critical c;
-	run.clear();
-	return true;
+	while (n) {
+		callback<T> *next = n->next;
+		delete n;
+		n = next;
+	}
+}
+
+// A list is kept newest first (a push is two stores under the lock); this turns a detached
+// one into registration order.
+template <class T>
+callback<T> *reversed(callback<T> *n) noexcept {
+	callback<T> *out = nullptr;
+	while (n) {
+		callback<T> *next = n->next;
+		n->next = out;
+		out = n;
+		n = next;
+	}
+	return out;
 }
 
 template <class T>
-void abandon(std::shared_ptr<state<T>> s, bool via_association) {
-	std::vector<unique_function<void(const Future<T> &)>> drop_any;
-	std::vector<unique_function<void()>> drop_discard, run;
-	{
-		guarded_lock lock(s->mutex);
-		if (s->now.load(std::memory_order_relaxed) != phase::pending || s->abandoned.load() ||
-		    (s->associated && !via_association))
-			return;
-		s->abandoned.store(true);
-		drop_any.swap(s->on_any);
-		drop_discard.swap(s->on_discard);
-		run.swap(s->on_abandoned);
+struct state {
+	state() noexcept {}
+	state(const state &) = delete;
+	state &operator=(const state &) = delete;
+	~state() {
+		// Callbacks left here belong to a state nobody can complete (associated with itself,
+		// say); the others were detached when it completed or was abandoned.
+		if (callbacks)
+			destroy_all(callbacks);
+		switch (phase_of(word.load(std::memory_order_acquire))) {
+		case phase::ready:
+			value.~T();
+			break;
+		case phase::failed:
+			delete message;
+			break;
+		default:
+			break;
+		}
 	}
-	s->cv.notify_all();
-	for (auto &cb : run)
-		run_callback(cb);
+
+	// Take the lock; returns the word as it was (unlocked). Call in a critical section.
+	std::uint32_t lock() noexcept {
+		unsigned spins = 0;
+		std::uint32_t w = word.load(std::memory_order_relaxed);
+		for (;;) {
+			if (w & bits::locked) {
+				spin_pause(spins);
+				w = word.load(std::memory_order_relaxed);
+			} else if (word.compare_exchange_weak(w, w | bits::locked, std::memory_order_acquire,
+			                                      std::memory_order_relaxed)) {
+				return w;
+			}
+		}
+	}
+	// Store w (without the lock bit) and release the lock.
+	void unlock(std::uint32_t w) noexcept {
+		word.store(w & ~bits::locked, std::memory_order_release);
+	}
+
+	std::atomic<std::uint32_t> word{0};
+	callback<T> *callbacks = nullptr; // newest first; guarded by bits::locked
+	// The outcome, written under the lock before the phase leaves pending (and never again):
+	// ready: value; failed: message, out of line because failures are rare and a string is
+	// large.
+	union {
+		T value;
+		std::string *message;
+	};
+};
+
+// The state's lock in a critical section; released (with the word as it was) on scope exit
+// unless unlock(w) released it with a new word.
+template <class T>
+class word_lock {
+public:
+	explicit word_lock(state<T> &s) noexcept : s_(s), w_(s.lock()) {}
+	word_lock(const word_lock &) = delete;
+	word_lock &operator=(const word_lock &) = delete;
+	~word_lock() {
+		if (held_)
+			s_.unlock(w_);
+	}
+	std::uint32_t word() const noexcept { return w_; }
+	void unlock(std::uint32_t w) noexcept {
+		held_ = false;
+		s_.unlock(w);
+	}
+
+private:
+	critical no_preemption_; // first: the lock is released before the section ends
+	state<T> &s_;
+	std::uint32_t w_;
+	bool held_ = true;
+};
+
+// Block until the state settles or the deadline passes; returns the last word seen. The
+// waiter announces itself with bits::waiters, so completing a future nobody waits on costs no
+// system call.
+template <class T>
+std::uint32_t wait(state<T> &s, const timespec *deadline) noexcept {
+	unsigned spins = 0;
+	std::uint32_t w = s.word.load(std::memory_order_acquire);
+	while (!settled(w)) {
+		if (w & bits::locked) { // only the holder may change the word now
+			spin_pause(spins);
+			w = s.word.load(std::memory_order_acquire);
+			continue;
+		}
+		if (!(w & bits::waiters)) {
+			if (!s.word.compare_exchange_weak(w, w | bits::waiters, std::memory_order_acquire,
+			                                  std::memory_order_acquire))
+				continue;
+			w |= bits::waiters;
+		}
+		// Whoever settles the state sees bits::waiters (it never clears) and wakes us; a
+		// change in between makes the futex return at once.
+		if (!futex_wait(s.word, w, deadline))
+			return s.word.load(std::memory_order_acquire);
+		w = s.word.load(std::memory_order_acquire);
+	}
+	return w;
+}
+
+template <class T, class... A>
+void emplace_value(state<T> &s, A &&...a) {
+	::new (const_cast<void *>(static_cast<const volatile void *>(std::addressof(s.value))))
+	    T(std::forward<A>(a)...);
+}
+
+// Publish the outcome (once) and run the completion callbacks. `store` writes the outcome
+// under the lock. `via_association`: the call comes from the future this state was
+// associated with. The caller keeps `s` alive until the outcome is published (a waiter may
+// then destroy the Promise that owned it): from there on only a copy taken under the lock is
+// used, and only if someone waits or chained a callback.
+template <class T, class Store>
+bool complete(const std::shared_ptr<state<T>> &s, phase to, Store &&store, bool via_association) {
+	callback<T> *list;
+	std::shared_ptr<state<T>> keep;
+	std::uint32_t w;
+	{
+		word_lock<T> lock(*s);
+		w = lock.word();
+		if (phase_of(w) != phase::pending || (w & bits::abandoned) ||
+		    ((w & bits::associated) && !via_association))
+			return false;
+		store(*s); // if it throws (a value whose move can), the lock is released, still pending
+		list = std::exchange(s->callbacks, nullptr);
+		if (list || (w & bits::waiters))
+			keep = s;
+		lock.unlock(w | static_cast<std::uint32_t>(to));
+	}
+	if (w & bits::waiters)
+		futex_wake_all(keep->word);
+	if (!list)
+		return true; // nobody chained on it (a dropped dispatch future, say)
+	// onDiscard/onAbandoned callbacks can no longer run: drop them first; then the onAny
+	// callbacks, in registration order.
+	callback<T> *run = nullptr, *drop = nullptr;
+	while (list) { // newest first: pushing onto `run` restores registration order
+		callback<T> *n = list;
+		list = n->next;
+		callback<T> *&to_list = n->which == kind::any ? run : drop;
+		n->next = to_list;
+		to_list = n;
+	}
+	destroy_all(drop);
+	Future<T> self(std::move(keep));
+	for (callback<T> *n = run; n; n = n->next)
+		n->run(&self);
+	destroy_all(run);
+	return true;
+}
+
+// Complete with a value built from a: built before the lock is taken (when T moves without
+// throwing), so the lock is held only to move it in.
+template <class T, class... A>
+bool complete_value(const std::shared_ptr<state<T>> &s, bool via_association, A &&...a) {
 	critical c;
-	run.clear();
-	drop_discard.clear();
-	drop_any.clear(); // may destroy promises of chained futures: abandons them in turn
+	if constexpr (std::is_nothrow_move_constructible_v<T>) {
+		std::optional<T> v(std::in_place, std::forward<A>(a)...);
+		return complete(
+		    s, phase::ready, [&](state<T> &d) noexcept { emplace_value(d, std::move(*v)); },
+		    via_association);
+	} else {
+		return complete(
+		    s, phase::ready, [&](state<T> &d) { emplace_value(d, std::forward<A>(a)...); },
+		    via_association);
+	}
+}
+
+template <class T>
+bool complete_failure(const std::shared_ptr<state<T>> &s, const std::string &message,
+                      bool via_association) {
+	critical c;
+	std::unique_ptr<std::string> m(new std::string(message));
+	return complete(
+	    s, phase::failed, [&](state<T> &d) noexcept { d.message = m.release(); }, via_association);
+}
+
+template <class T>
+void abandon(const std::shared_ptr<state<T>> &s, bool via_association) {
+	callback<T> *list;
+	std::shared_ptr<state<T>> keep;
+	std::uint32_t w;
+	{
+		word_lock<T> lock(*s);
+		w = lock.word();
+		if (phase_of(w) != phase::pending || (w & bits::abandoned) ||
+		    ((w & bits::associated) && !via_association))
+			return;
+		list = std::exchange(s->callbacks, nullptr);
+		if (list || (w & bits::waiters))
+			keep = s;
+		lock.unlock(w | bits::abandoned);
+	}
+	if (w & bits::waiters)
+		futex_wake_all(keep->word);
+	list = reversed(list);
+	for (callback<T> *n = list; n; n = n->next)
+		if (n->which == kind::abandoned)
+			n->run(nullptr);
+	destroy_all(list); // onAny callbacks may own promises of chained futures: abandons them in turn
 }
 
 } // namespace detail
@@ -195,7 +450,9 @@ public:
 	using value_type = T;
 
 	// An abandoned future: nothing will ever complete it.
-	Future() : state_(make_state()) { state_->abandoned.store(true); }
+	Future() : state_(make_state()) {
+		state_->word.store(detail::bits::abandoned, std::memory_order_relaxed);
+	}
 
 	// A ready future.
 	template <class U = T,
@@ -203,19 +460,26 @@ public:
 	                                   !std::is_same_v<std::decay_t<U>, Future> &&
 	                                   !std::is_same_v<std::decay_t<U>, Failure>>>
 	Future(U &&u) : state_(make_state()) {
-		state_->value.emplace(std::forward<U>(u));
-		state_->now.store(detail::phase::ready, std::memory_order_release);
+		{
+			detail::critical c;
+			detail::emplace_value(*state_, std::forward<U>(u));
+		}
+		state_->word.store(static_cast<std::uint32_t>(detail::phase::ready), std::memory_order_release);
 	}
 	// A failed future.
 	Future(const Failure &f) : state_(make_state()) {
-		state_->message.emplace(f.message);
-		state_->now.store(detail::phase::failed, std::memory_order_release);
+		{
+			detail::critical c;
+			state_->message = new std::string(f.message);
+		}
+		state_->word.store(static_cast<std::uint32_t>(detail::phase::failed), std::memory_order_release);
 	}
 
 	// A discarded future.
 	static Future discarded() {
 		Future f(make_state());
-		f.state_->now.store(detail::phase::discarded, std::memory_order_release);
+		f.state_->word.store(static_cast<std::uint32_t>(detail::phase::discarded),
+		                     std::memory_order_release);
 		return f;
 	}
 
@@ -223,17 +487,19 @@ public:
 	bool isReady() const { return phase_() == detail::phase::ready; }
 	bool isFailed() const { return phase_() == detail::phase::failed; }
 	bool isDiscarded() const { return phase_() == detail::phase::discarded; }
-	bool isAbandoned() const { return state_->abandoned.load(); }
-	bool hasDiscard() const { return state_->discard.load(); }
+	bool isAbandoned() const { return (word_() & detail::bits::abandoned) != 0; }
+	bool hasDiscard() const { return (word_() & detail::bits::discard_requested) != 0; }
 
 	// Blocks until the future is no longer pending (or is abandoned). For threads outside the
 	// pool and tests: in a task, chain with then()/onAny() or co_await instead.
 	// Returns the value; throws FutureFailed / FutureDiscarded / FutureAbandoned.
 	const T &get() const {
-		wait_();
-		switch (phase_()) {
+		std::uint32_t w = word_();
+		if (!detail::settled(w))
+			w = detail::wait(*state_, nullptr);
+		switch (detail::phase_of(w)) {
 		case detail::phase::ready:
-			return *state_->value;
+			return state_->value;
 		case detail::phase::failed:
 			throw FutureFailed(*state_->message);
 		case detail::phase::discarded:
@@ -254,33 +520,51 @@ public:
 	// Wait (real time) up to d for the future to leave pending; true if it did.
 	template <class Rep, class Period>
 	bool await(std::chrono::duration<Rep, Period> d) const {
-		guarded_lock lock(state_->mutex);
-		state_->cv.wait_for(lock.get(), d, [&] {
-			return state_->now.load() != detail::phase::pending || state_->abandoned.load();
-		});
+		if (!detail::settled(word_()) && d > d.zero()) {
+			// Beyond about 95 years the wait is unlimited in practice (and the nanosecond count
+			// below could overflow).
+			if (std::chrono::duration<double>(d).count() > 3e9) {
+				detail::wait(*state_, nullptr);
+			} else {
+				timespec deadline = detail::monotonic_deadline(
+				    std::chrono::ceil<std::chrono::nanoseconds>(d).count());
+				detail::wait(*state_, &deadline);
+			}
+		}
 		return !isPending();
 	}
 	// Wait without limit until no longer pending (false if abandoned).
 	bool await() const {
-		wait_();
+		detail::wait(*state_, nullptr);
 		return !isPending();
 	}
 
 	// Request a discard (once): runs the onDiscard callbacks. False if the future is no longer
 	// pending or a discard was already requested.
 	bool discard() const {
-		std::vector<unique_function<void()>> run;
+		detail::callback<T> *run = nullptr;
 		{
-			guarded_lock lock(state_->mutex);
-			if (state_->now.load() != detail::phase::pending || state_->discard.load())
+			detail::word_lock<T> lock(*state_);
+			std::uint32_t w = lock.word();
+			if (detail::phase_of(w) != detail::phase::pending || (w & detail::bits::discard_requested))
 				return false;
-			state_->discard.store(true);
-			run.swap(state_->on_discard);
+			// Unlink the onDiscard callbacks; the list is newest first, so pushing them onto
+			// `run` restores registration order.
+			for (detail::callback<T> **link = &state_->callbacks; *link;) {
+				detail::callback<T> *n = *link;
+				if (n->which == detail::kind::discard) {
+					*link = n->next;
+					n->next = run;
+					run = n;
+				} else {
+					link = &n->next;
+				}
+			}
+			lock.unlock(w | detail::bits::discard_requested);
 		}
-		for (auto &cb : run)
-			detail::run_callback(cb);
-		detail::critical c;
-		run.clear();
+		for (detail::callback<T> *n = run; n; n = n->next)
+			n->run(this);
+		detail::destroy_all(run);
 		return true;
 	}
 
@@ -289,7 +573,7 @@ public:
 	const Future &onReady(F &&f) const {
 		return onAny([f = std::forward<F>(f)](const Future &fut) mutable {
 			if (fut.isReady())
-				call_with_value(f, *fut.state_->value);
+				call_with_value(f, fut.state_->value);
 		});
 	}
 	template <class F> // f(const std::string& message)
@@ -310,45 +594,30 @@ public:
 				f();
 		});
 	}
-	template <class F> // f(const Future<T>&)
+	template <class F> // f(const Future<T>&) or f()
 	const Future &onAny(F &&f) const {
-		std::optional<unique_function<void(const Future &)>> cb;
-		bool run = false;
-		{
-			detail::critical c;
-			if constexpr (std::is_invocable_v<F &, const Future &>)
-				cb.emplace(std::forward<F>(f));
-			else
-				cb.emplace([g = std::forward<F>(f)](const Future &) mutable { g(); });
-			guarded_lock lock(state_->mutex);
-			if (state_->now.load() != detail::phase::pending)
-				run = true;
-			else if (!state_->abandoned.load())
-				state_->on_any.push_back(std::move(*cb));
-			// abandoned: never runs; destroyed below, outside the lock
-		}
-		if (run)
-			detail::run_callback(*cb, *this);
-		detail::critical c;
-		cb.reset();
-		return *this;
+		return register_<detail::kind::any>(std::forward<F>(f), [](std::uint32_t w) {
+			if (detail::phase_of(w) != detail::phase::pending)
+				return run_now;
+			return (w & detail::bits::abandoned) ? drop : keep;
+		});
 	}
 	// f(): a discard was requested (runs now if it already was; never once completed).
 	template <class F>
 	const Future &onDiscard(F &&f) const {
-		return register_(state_->on_discard, std::forward<F>(f), [&] {
-			if (state_->now.load() != detail::phase::pending)
+		return register_<detail::kind::discard>(std::forward<F>(f), [](std::uint32_t w) {
+			if (detail::phase_of(w) != detail::phase::pending)
 				return drop;
-			return state_->discard.load() ? run_now : keep;
+			return (w & detail::bits::discard_requested) ? run_now : keep;
 		});
 	}
 	// f(): the future was abandoned (runs now if it already was; never once completed).
 	template <class F>
 	const Future &onAbandoned(F &&f) const {
-		return register_(state_->on_abandoned, std::forward<F>(f), [&] {
-			if (state_->now.load() != detail::phase::pending)
+		return register_<detail::kind::abandoned>(std::forward<F>(f), [](std::uint32_t w) {
+			if (detail::phase_of(w) != detail::phase::pending)
 				return drop;
-			return state_->abandoned.load() ? run_now : keep;
+			return (w & detail::bits::abandoned) ? run_now : keep;
 		});
 	}
 
@@ -359,16 +628,32 @@ public:
 	auto then(F &&f) const {
 		using R = typename call_result<std::decay_t<F>>::type;
 		using U = detail::future_value_t<R>;
+		std::uint32_t w = word_();
+		if (detail::phase_of(w) != detail::phase::pending) {
+			// Completed: a plain call, no promise or callback (the result's discard requests
+			// need not reach this future, which can no longer honour them).
+			if (detail::phase_of(w) == detail::phase::failed)
+				return Future<U>(Failure(*state_->message));
+			if (detail::phase_of(w) == detail::phase::discarded || (w & detail::bits::discard_requested))
+				return Future<U>::discarded();
+			if constexpr (std::is_lvalue_reference_v<F>) { // call a copy, as a chained f would be
+				std::decay_t<F> g(f);
+				return call_future(g, state_->value);
+			} else {
+				return call_future(f, state_->value);
+			}
+		}
 		Promise<U> promise;
 		Future<U> out = promise.future();
 		out.onDiscard(discard_upstream());
 		onAny([f = std::forward<F>(f), promise = std::move(promise)](const Future &in) mutable {
-			if (in.isReady()) {
-				if (in.hasDiscard())
+			std::uint32_t w = in.word_();
+			if (detail::phase_of(w) == detail::phase::ready) {
+				if (w & detail::bits::discard_requested)
 					promise.discard();
 				else
-					promise.associate(call_future(f, *in.state_->value));
-			} else if (in.isFailed()) {
+					settle(promise, f, in.state_->value);
+			} else if (detail::phase_of(w) == detail::phase::failed) {
 				promise.fail(*in.state_->message);
 			} else {
 				promise.discard();
@@ -458,10 +743,9 @@ private:
 	friend class Promise;
 	template <class>
 	friend class WeakFuture;
-	template <class U, class Set>
-	friend bool detail::complete(std::shared_ptr<detail::state<U>>, detail::phase, Set &&, bool);
-	template <class U>
-	friend void detail::abandon(std::shared_ptr<detail::state<U>>, bool);
+	template <class U, class Store>
+	friend bool detail::complete(const std::shared_ptr<detail::state<U>> &, detail::phase, Store &&,
+	                             bool);
 
 	using state_t = detail::state<T>;
 	explicit Future(std::shared_ptr<state_t> s) : state_(std::move(s)) {}
@@ -471,14 +755,8 @@ private:
 		return std::make_shared<state_t>();
 	}
 
-	detail::phase phase_() const { return state_->now.load(std::memory_order_acquire); }
-
-	void wait_() const {
-		guarded_lock lock(state_->mutex);
-		state_->cv.wait(lock.get(), [&] {
-			return state_->now.load() != detail::phase::pending || state_->abandoned.load();
-		});
-	}
+	std::uint32_t word_() const { return state_->word.load(std::memory_order_acquire); }
+	detail::phase phase_() const { return detail::phase_of(word_()); }
 
 	// f(const T&) or f().
 	template <class F>
@@ -498,6 +776,29 @@ private:
 	static auto call_future(F &f, const T &v) {
 		return Future<detail::future_value_t<typename call_result<F>::type>>::from_call(
 		    [&]() -> decltype(auto) { return call_with_value(f, v); });
+	}
+	// Complete p with f(v) (or f()): its value, or the future it returned; an exception fails
+	// p (FutureDiscarded discards it). The value goes straight into p's state, with no
+	// intermediate future.
+	template <class U, class F>
+	static void settle(Promise<U> &p, F &f, const T &v) noexcept {
+		using R = typename call_result<F>::type;
+		try {
+			if constexpr (detail::is_future_v<R>) {
+				p.associate(call_with_value(f, v));
+			} else if constexpr (std::is_void_v<R>) {
+				call_with_value(f, v);
+				p.set(Nothing());
+			} else {
+				p.set(call_with_value(f, v));
+			}
+		} catch (const FutureDiscarded &) {
+			p.discard();
+		} catch (const std::exception &e) {
+			p.fail(e.what());
+		} catch (...) {
+			p.fail("unknown exception");
+		}
 	}
 	// f(future) for repair/recover/after: its result as a Future<T>.
 	template <class F>
@@ -538,26 +839,51 @@ private:
 	}
 
 	enum verdict { keep, run_now, drop };
-	template <class F, class Decide>
-	const Future &register_(std::vector<unique_function<void()>> &list, F &&f, Decide decide) const {
-		std::optional<unique_function<void()>> cb;
-		verdict v;
-		{
-			detail::critical c;
-			cb.emplace(std::forward<F>(f));
-			guarded_lock lock(state_->mutex);
-			v = decide();
-			if (v == keep) {
-				list.push_back(std::move(*cb));
-				cb.reset(); // (moved-from: destroying it allocates nothing)
-				return *this;
+	// Register f as a callback of kind K; decide(word) says whether it waits (keep), runs now
+	// or never runs.
+	template <detail::kind K, class F, class Decide>
+	const Future &register_(F &&f, Decide decide) const {
+		using D = std::decay_t<F>;
+		verdict v = decide(word_());
+		if (v == keep) {
+			detail::callback<T> *n;
+			{
+				detail::critical c;
+				n = new detail::callback_of<T, K, D>(std::forward<F>(f));
 			}
+			{
+				detail::word_lock<T> lock(*state_);
+				v = decide(lock.word());
+				if (v == keep) {
+					n->next = state_->callbacks;
+					state_->callbacks = n;
+					return *this;
+				}
+			}
+			// Settled meanwhile.
+			if (v == run_now)
+				n->run(this);
+			detail::destroy_all(n);
+		} else if (v == run_now) {
+			// Already settled: call it here, without a node.
+			if constexpr (std::is_lvalue_reference_v<F>) { // call a copy, as a node would
+				D g(f);
+				run_now_(g);
+			} else {
+				run_now_(f);
+			}
+		} else {
+			detail::critical c; // f's captures are freed here, as a node's would be
+			D dead(std::forward<F>(f));
 		}
-		if (v == run_now)
-			detail::run_callback(*cb);
-		detail::critical c;
-		cb.reset();
 		return *this;
+	}
+	template <class G>
+	void run_now_(G &g) const {
+		if constexpr (std::is_invocable_v<G &, const Future &>)
+			detail::run_callback(g, *this);
+		else
+			detail::run_callback(g);
 	}
 	std::shared_ptr<state_t> state_;
 };
@@ -604,9 +930,7 @@ public:
 	template <class U = T, class = std::enable_if_t<std::is_convertible_v<U &&, T> &&
 	                                                !std::is_same_v<std::decay_t<U>, Future<T>>>>
 	bool set(U &&u) {
-		return detail::complete(
-		    state_, detail::phase::ready,
-		    [&](detail::state<T> &s) { s.value.emplace(std::forward<U>(u)); }, false);
+		return detail::complete_value(state_, false, std::forward<U>(u));
 	}
 	// Promise<Nothing>::set().
 	template <class U = T, class = std::enable_if_t<std::is_same_v<U, Nothing>>>
@@ -616,13 +940,10 @@ public:
 	// Follow f (see associate()).
 	bool set(const Future<T> &f) { return associate(f); }
 
-	bool fail(const std::string &message) {
-		return detail::complete(
-		    state_, detail::phase::failed, [&](detail::state<T> &s) { s.message.emplace(message); },
-		    false);
-	}
+	bool fail(const std::string &message) { return detail::complete_failure(state_, message, false); }
 	bool discard() {
-		return detail::complete(state_, detail::phase::discarded, [](detail::state<T> &) {}, false);
+		return detail::complete(
+		    state_, detail::phase::discarded, [](detail::state<T> &) noexcept {}, false);
 	}
 
 	// From now on this promise's future completes as f does (value, failure, discard,
@@ -630,11 +951,12 @@ public:
 	// set/fail/discard are ignored afterwards. False if already completed or associated.
 	bool associate(const Future<T> &f) {
 		{
-			guarded_lock lock(state_->mutex);
-			if (state_->now.load() != detail::phase::pending || state_->abandoned.load() ||
-			    state_->associated)
+			detail::word_lock<T> lock(*state_);
+			std::uint32_t w = lock.word();
+			if (detail::phase_of(w) != detail::phase::pending ||
+			    (w & (detail::bits::abandoned | detail::bits::associated)))
 				return false;
-			state_->associated = true;
+			lock.unlock(w | detail::bits::associated);
 		}
 		if (f.state_ == state_)
 			return true; // following itself: it can only be abandoned now
@@ -654,24 +976,31 @@ public:
 
 private:
 	static void follow(const std::shared_ptr<detail::state<T>> &s, const Future<T> &in) {
-		if (in.isReady())
+		switch (in.phase_()) {
+		case detail::phase::ready:
+			detail::complete_value(s, true, in.state_->value);
+			break;
+		case detail::phase::failed:
+			detail::complete_failure(s, *in.state_->message, true);
+			break;
+		case detail::phase::discarded:
 			detail::complete(
-			    s, detail::phase::ready, [&](detail::state<T> &d) { d.value.emplace(*in.state_->value); },
-			    true);
-		else if (in.isFailed())
-			detail::complete(
-			    s, detail::phase::failed,
-			    [&](detail::state<T> &d) { d.message.emplace(*in.state_->message); }, true);
-		else if (in.isDiscarded())
-			detail::complete(s, detail::phase::discarded, [](detail::state<T> &) {}, true);
-		else
+			    s, detail::phase::discarded, [](detail::state<T> &) noexcept {}, true);
+			break;
+		default:
 			detail::abandon(s, true);
+		}
 	}
 	void release() {
-		// A completed future cannot be abandoned: skip abandon()'s lock (the common case,
-		// a dispatch's promise destroyed after its handler set it).
-		if (state_ && state_->now.load(std::memory_order_acquire) == detail::phase::pending)
-			detail::abandon(state_, false);
+		// Only a pending future that is not associated can be abandoned here: otherwise skip
+		// abandon()'s lock (the common case: a dispatch's promise destroyed after its handler
+		// set it).
+		if (state_) {
+			std::uint32_t w = state_->word.load(std::memory_order_acquire);
+			if (detail::phase_of(w) == detail::phase::pending &&
+			    !(w & (detail::bits::abandoned | detail::bits::associated)))
+				detail::abandon(state_, false);
+		}
 		state_.reset();
 	}
 	std::shared_ptr<detail::state<T>> state_;
