@@ -1,12 +1,16 @@
-// libturquoise pool: results, work stealing, preemption and demotion, fairness, shutdown.
+// libturquoise pool: results, work stealing, preemption and demotion, fairness, shutdown, and
+// fresh tasks run inline in one preemptible function.
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
 
 #include <turquoise/pool.hpp>
 
+#include <libinger.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -240,4 +244,33 @@ TEST_CASE("without preemption, a task blocked on its post_next task gets it run 
 	});
 	REQUIRE(outer.wait_for(5s * th::slack));
 	CHECK(outer.get() == 7);
+}
+
+TEST_CASE("queued fresh tasks run in one preemptible function, each with a quantum of its own") {
+	// Six 25 ms tasks on one worker with a 100 ms quantum: together they overrun it, but each
+	// one gets a fresh quantum, so none is preempted; and they share one launch. (Quanta are
+	// wall time: the margin is for a loaded machine, which may keep a 25 ms spin off the CPU
+	// for several scheduler ticks.)
+	pool p(pool_options{.workers = 1, .quantum = 100000us});
+	constexpr int n = 6;
+	std::atomic<int> ran{0};
+	std::uint64_t first_launches = 0, last_launches = 0;
+	for (int i = 0; i < n; ++i)
+		p.post([&] {
+			struct linger_stats s {};
+			linger_stats(&s);
+			int k = ran++;
+			if (k == 0)
+				first_launches = s.launches;
+			if (k == n - 1)
+				last_launches = s.launches;
+			spin_for(25ms);
+		});
+	p.shutdown(turquoise::shutdown_mode::drain);
+	REQUIRE(ran.load() == n);
+	auto s = p.stats();
+	CHECK(total(s, &turquoise::worker_stats::tasks_started) == n);
+	CHECK(total(s, &turquoise::worker_stats::tasks_completed) == n);
+	CHECK(total(s, &turquoise::worker_stats::preemptions) == 0);
+	CHECK(last_launches == first_launches);
 }
