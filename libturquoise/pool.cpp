@@ -239,8 +239,9 @@ void pool::impl::finished(detail::task *t) {
 
 // Give the worker to t. A fresh task starts a runner, which goes on with more fresh tasks
 // (run_inline()); a demoted task's runner is resumed, and returns as soon as t is done.
-// w.running tells which task is inside the runner when it comes back preempted.
-void pool::impl::run(detail::worker &w, detail::task *t) {
+// w.running tells which task is inside the runner when it comes back preempted. Returns
+// whether the runner stopped for want of any work (see work()).
+bool pool::impl::run(detail::worker &w, detail::task *t) {
 	w.running = t;
 	linger_t handle;
 	if (t->demoted) {
@@ -272,6 +273,7 @@ void pool::impl::run(detail::worker &w, detail::task *t) {
 		w.demoted.push_back(inside);
 		w.demoted_depth.fetch_add(1, std::memory_order_relaxed);
 	}
+	return std::exchange(w.ran_dry, false);
 }
 
 // The runner: run fresh tasks until there are none, a demoted task is due, the pool is
@@ -296,13 +298,17 @@ detail::task *pool::impl::next_inline(detail::worker &w, detail::task *done) {
 	finished(done);
 	if (cancelling.load())
 		return nullptr;
+	std::uint64_t seen = queued.load(); // before the pick, as in work()
 	detail::task *t = pick(w);
-	if (t && t->demoted) {
+	if (!t) {
+		w.ran_dry = true;
+		w.dry_seen = seen;
+		return nullptr;
+	}
+	if (t->demoted) {
 		w.handoff = t; // its turn (fairness), or no fresh work: only the worker can resume it
 		return nullptr;
 	}
-	if (!t)
-		return nullptr;
 	// A whole quantum for t, as a launch would give it. It cannot fail: the runner's launch
 	// set up the timer (or there is no quantum, and no timer is needed).
 	linger_set_timeout(quantum_us);
@@ -372,8 +378,11 @@ void pool::impl::work(detail::worker &w) {
 			break;
 		std::uint64_t seen = queued.load();
 		if (detail::task *t = w.handoff ? std::exchange(w.handoff, nullptr) : pick(w)) {
-			run(w, t);
-			continue;
+			if (!run(w, t))
+				continue;
+			// The runner's last pick found nothing: it stands for ours (it read `queued`
+			// first too), and we go on to spin.
+			seen = w.dry_seen;
 		}
 		bool queued_meanwhile;
 		if (detail::task *t = spin_for_work(w, seen, queued_meanwhile)) {

@@ -51,6 +51,8 @@ struct worker {
 	// Only this thread touches these, the worker and its runner taking turns (see pool.cpp).
 	task *running = nullptr; // the task whose body runs (or is about to) in the current runner
 	task *handoff = nullptr; // a demoted task the runner picked: the worker resumes it next
+	bool ran_dry = false;    // the runner returned because its pick found no work at all...
+	std::uint64_t dry_seen = 0; // ...after reading this from pool::impl::queued (see work())
 
 	// The next-task slot (pool::post_next): a task posted by this worker's current task to
 	// run right after it, on this worker. Other workers take it only once it has waited
@@ -101,7 +103,7 @@ struct pool::impl {
 	bool enqueue(detail::task *t); // false: the pool is closed to this thread
 	detail::task *pick(detail::worker &w);
 	detail::task *steal(detail::worker &thief);
-	void run(detail::worker &w, detail::task *t);
+	bool run(detail::worker &w, detail::task *t);
 	void run_inline(detail::worker &w);
 	detail::task *next_inline(detail::worker &w, detail::task *done);
 	void work(detail::worker &w);

@@ -3,11 +3,11 @@
 // Every task runs inside a libinger preemptible function, with a time quantum of its own (a
 // worker runs consecutive fresh tasks in one function, so that short tasks do not each pay for
 // a launch: they share its stack and libgotcha libset). A task that uses up its quantum is
-// preempted and demoted: fresh tasks run before demoted ones, so a burst of
-// short requests is not stuck behind a long one. Demoted tasks still progress: every
-// `fairness`-th pick of a worker serves its oldest demoted task first, so a demoted task with
-// d demoted tasks ahead of it runs again within fairness × (d + 1) picks, i.e. within
-// fairness × (d + 1) × quantum of CPU time of other tasks.
+// preempted and demoted: fresh tasks run before demoted ones, so a burst of short requests is
+// not stuck behind a long one. Demoted tasks still progress: every `fairness`-th pick of a
+// worker serves its oldest demoted task first, so a demoted task with d demoted tasks ahead of
+// it runs again within fairness × (d + 1) picks, i.e. within fairness × (d + 1) × quantum of
+// CPU time of other tasks.
 //
 // Fresh tasks are stolen between workers; a preempted task stays on the worker that started
 // it (a preemptible function continues on its own thread).
