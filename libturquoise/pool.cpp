@@ -252,6 +252,12 @@ bool pool::impl::run(detail::worker &w, detail::task *t) {
 		handle = launch(runner_entry, quantum_us, &w);
 	}
 	detail::task *inside = std::exchange(w.running, nullptr);
+	while (!handle.is_complete && handle.error == LINGER_OK && !inside) {
+		// Preempted between two tasks, at the end of next_inline()'s critical section (the
+		// last task overran there): there is no task to demote it with, so it goes on.
+		resume(&handle, quantum_us);
+		inside = std::exchange(w.running, nullptr);
+	}
 	if (handle.is_complete) {
 		if (inside) { // a demoted runner's task, which it left to us (see next_inline())
 			w.tasks_completed.fetch_add(1, std::memory_order_relaxed);
@@ -261,10 +267,6 @@ bool pool::impl::run(detail::worker &w, detail::task *t) {
 		std::fprintf(stderr, "turquoise: task dropped: %s\n", linger_strerror(handle.error));
 		if (inside)
 			finished(inside); // its future, if any, reports broken_promise
-	} else if (!inside) {
-		// Preempted at the end of next_inline()'s critical section, with no task in it (the
-		// last one overran there): all it has left to do is return.
-		resume(&handle, LINGER_UNLIMITED);
 	} else {
 		// The task inside overran its quantum: the runner is demoted with it.
 		w.preemptions.fetch_add(1, std::memory_order_relaxed);

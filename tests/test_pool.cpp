@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -273,4 +274,37 @@ TEST_CASE("queued fresh tasks run in one preemptible function, each with a quant
 	CHECK(total(s, &turquoise::worker_stats::tasks_completed) == n);
 	CHECK(total(s, &turquoise::worker_stats::preemptions) == 0);
 	CHECK(last_launches == first_launches);
+}
+
+TEST_CASE("a task whose captures take longer than a quantum to destroy is not demoted") {
+	// A task's captures are destroyed after its body, between two tasks, where the pool does
+	// its own work in a critical section: the preemption that falls due meanwhile is taken at
+	// the end of it, with no task inside to demote. The worker lets that function go on.
+	pool p(pool_options{.workers = 1, .quantum = 1000us});
+	std::atomic<bool> destroyed{false};
+	struct slow_to_destroy {
+		std::atomic<bool> *done;
+		explicit slow_to_destroy(std::atomic<bool> *d) : done(d) {}
+		~slow_to_destroy() {
+			spin_for(5ms);
+			*done = true;
+		}
+	};
+	auto first = p.submit([s = std::make_shared<slow_to_destroy>(&destroyed)] {
+		return s ? 1 : 0;
+	});
+	CHECK(first.get() == 1);
+	while (!destroyed.load())
+		std::this_thread::yield();
+	std::this_thread::sleep_for(5ms); // the worker gets past the end of that critical section
+	auto second = p.submit([] {
+		struct linger_stats s {};
+		linger_stats(&s);
+		return s.pauses;
+	});
+	CHECK(second.get() >= 1); // the deferred preemption was taken (libinger counts it a pause)
+	p.shutdown(turquoise::shutdown_mode::drain);
+	auto s = p.stats();
+	CHECK(total(s, &turquoise::worker_stats::tasks_completed) == 2);
+	CHECK(total(s, &turquoise::worker_stats::preemptions) == 0);
 }
