@@ -296,7 +296,7 @@ TEST_CASE("a task whose captures take longer than a quantum to destroy is not de
 	CHECK(first.get() == 1);
 	while (!destroyed.load())
 		std::this_thread::yield();
-	std::this_thread::sleep_for(5ms); // the worker gets past the end of that critical section
+	std::this_thread::sleep_for(50ms); // the worker gets past the end of that critical section
 	auto second = p.submit([] {
 		struct linger_stats s {};
 		linger_stats(&s);
