@@ -108,6 +108,21 @@ void cancel(linger_t *l);
 void linger_pause(void);
 
 /*
+ * Inside a preemptible function: give the calling function a new budget of timeout_us
+ * microseconds from now, in place of what is left of its current one (LINGER_UNLIMITED: no
+ * budget of its own). As at launch, the new deadline never passes that of the function that
+ * launched or resumed it. A preemption that fell due inside a critical section and is still
+ * pending is dropped if the new deadline is later than now. Meant for code that runs many
+ * jobs in one preemptible function and gives each job its own budget; it costs a clock read,
+ * and no system call when the timer is already set to fire sooner (it then fires early and
+ * is set again for the new deadline).
+ * Returns 0, or -1 with errno ESRCH outside any preemptible function (nothing is done),
+ * EDEADLK from a signal handler that interrupted libinger itself on this thread, or the
+ * system's errno if the per-thread timer could not be set up (the budget is unchanged).
+ */
+int linger_set_timeout(uint64_t timeout_us);
+
+/*
  * Critical sections: between linger_critical_begin() and the matching linger_critical_end()
  * the current preemptible function is not preempted. A preemption that falls due meanwhile is
  * taken at the outermost linger_critical_end(). Sections nest. Outside any preemptible

@@ -1,8 +1,9 @@
-// runtime.cpp — the C API: launch, resume, cancel, linger_pause, critical sections.
+// runtime.cpp — the C API: launch, resume, cancel, linger_pause, budgets, critical sections.
 #include "context.hpp"
 #include "config.hpp"
 #include "schedule.hpp"
 #include "thread_state.hpp"
+#include "timer.hpp"
 
 #include <libinger.h>
 
@@ -184,6 +185,35 @@ extern "C" void linger_pause(void) {
 	ts->busy = true;
 	count(ts->stats.pauses);
 	leave(ts, ts->current, exit_reason::paused);
+}
+
+extern "C" int linger_set_timeout(uint64_t timeout_us) {
+	thread_state *ts = tls_state;
+	function_record *f = ts ? ts->current : nullptr;
+	if (!f) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (ts->busy) {
+		errno = EDEADLK;
+		return -1;
+	}
+	ts->busy = true; // the timer handler reads the deadline: it must not see it half-changed
+	std::uint64_t deadline;
+	if (!arm_deadline(ts, f->parent, timeout_us, deadline)) {
+		int err = errno;
+		unbusy(ts);
+		errno = err;
+		return -1;
+	}
+	f->deadline_ns = deadline;
+	// A preemption owed to the old deadline (deferred by a critical section) is no longer due.
+	// One still due (a zero budget, or an outer deadline that has passed) is taken now, or at
+	// the end of the critical section.
+	if (f->yield_pending && (deadline == no_deadline || deadline > now_ns()))
+		f->yield_pending = false;
+	finish_call(ts);
+	return 0;
 }
 
 extern "C" void linger_critical_begin(void) {

@@ -12,9 +12,9 @@
 
 namespace inger::detail {
 
-bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
-	function_record *parent = ts->current;
-	std::uint64_t deadline = parent ? parent->deadline_ns : no_deadline;
+bool arm_deadline(thread_state *ts, const function_record *parent, std::uint64_t timeout_us,
+                  std::uint64_t &deadline) {
+	deadline = parent ? parent->deadline_ns : no_deadline;
 	if (deadline != no_deadline || timeout_us != LINGER_UNLIMITED) {
 		std::uint64_t now = now_ns();
 		if (timeout_us != LINGER_UNLIMITED && timeout_us < no_deadline / 1000 / 2) {
@@ -27,6 +27,14 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 			timer_arm_by(ts, deadline, now);
 		}
 	}
+	return true;
+}
+
+bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
+	function_record *parent = ts->current;
+	std::uint64_t deadline;
+	if (!arm_deadline(ts, parent, timeout_us, deadline))
+		return false;
 
 	if (f->in_handler) {
 		// Returning from the handler will restore the function's own signal mask; remember

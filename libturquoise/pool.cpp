@@ -1,4 +1,10 @@
 // pool.cpp — workers, work stealing, and preemptive scheduling with demotion.
+//
+// A worker does not launch a preemptible function per task: it launches a "runner", which
+// runs fresh tasks inline, one after another, each with its own quantum (linger_set_timeout),
+// until there is no fresh work or a demoted task is due. A task that overruns its quantum is
+// preempted with its runner; the runner is demoted with it, and when resumed it returns as
+// soon as that task is done. The worker then starts a new runner for fresh work.
 #include "worker.hpp"
 
 #include "event_loop.hpp"
@@ -10,6 +16,7 @@
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
+#include <utility>
 
 namespace turquoise {
 namespace {
@@ -17,9 +24,7 @@ namespace {
 thread_local pool *current_pool = nullptr;
 thread_local detail::worker *current_worker_ptr = nullptr;
 
-// The body of every task's preemptible function.
-void task_entry(void *arg) {
-	auto *t = static_cast<detail::task *>(arg);
+void run_body(detail::task *t) {
 	try {
 		t->body();
 	} catch (...) {
@@ -27,6 +32,14 @@ void task_entry(void *arg) {
 		std::fputs("turquoise: exception escaped a posted task\n", stderr);
 		std::terminate();
 	}
+}
+
+// The body of every runner: the preemptible function in which a worker runs fresh tasks one
+// after another, so that a launch and a return are paid per run of tasks, not per task (most
+// actor tasks take a few hundred nanoseconds, about what a launch costs).
+void runner_entry(void *arg) {
+	auto *w = static_cast<detail::worker *>(arg);
+	w->owner->run_inline(*w);
 }
 
 // How long a worker that ran out of work watches `queued` before it parks. Messages between
@@ -60,6 +73,7 @@ pool::pool(pool_options options) : impl_(std::make_unique<impl>()) {
 	p.events = std::make_unique<event_loop>(*this);
 	for (unsigned i = 0; i < options.workers; ++i) {
 		auto w = std::make_unique<detail::worker>();
+		w->owner = &p;
 		w->index = i;
 		p.workers.push_back(std::move(w));
 	}
@@ -223,25 +237,86 @@ void pool::impl::finished(detail::task *t) {
 	}
 }
 
-void pool::impl::run(detail::worker &w, detail::task *t) {
-	if (!t->started) {
-		t->started = true;
+// Give the worker to t. A fresh task starts a runner, which goes on with more fresh tasks
+// (run_inline()); a demoted task's runner is resumed, and returns as soon as t is done.
+// w.running tells which task is inside the runner when it comes back preempted. Returns
+// whether the runner stopped for want of any work (see work()).
+bool pool::impl::run(detail::worker &w, detail::task *t) {
+	w.running = t;
+	linger_t handle;
+	if (t->demoted) {
+		handle = t->handle;
+		resume(&handle, quantum_us);
+	} else {
 		w.tasks_started.fetch_add(1, std::memory_order_relaxed);
-		t->handle = launch(task_entry, quantum_us, t);
-	} else {
-		resume(&t->handle, quantum_us);
+		handle = launch(runner_entry, quantum_us, &w);
 	}
-	if (t->handle.is_complete) {
-		w.tasks_completed.fetch_add(1, std::memory_order_relaxed);
-		finished(t);
-	} else if (t->handle.error != LINGER_OK) {
-		std::fprintf(stderr, "turquoise: task dropped: %s\n", linger_strerror(t->handle.error));
-		finished(t); // its future, if any, reports broken_promise
+	detail::task *inside = std::exchange(w.running, nullptr);
+	while (!handle.is_complete && handle.error == LINGER_OK && !inside) {
+		// Preempted between two tasks, at the end of next_inline()'s critical section (the
+		// last task overran there): there is no task to demote it with, so it goes on.
+		resume(&handle, quantum_us);
+		inside = std::exchange(w.running, nullptr);
+	}
+	if (handle.is_complete) {
+		if (inside) { // a demoted runner's task, which it left to us (see next_inline())
+			w.tasks_completed.fetch_add(1, std::memory_order_relaxed);
+			finished(inside);
+		}
+	} else if (handle.error != LINGER_OK) {
+		std::fprintf(stderr, "turquoise: task dropped: %s\n", linger_strerror(handle.error));
+		if (inside)
+			finished(inside); // its future, if any, reports broken_promise
 	} else {
+		// The task inside overran its quantum: the runner is demoted with it.
 		w.preemptions.fetch_add(1, std::memory_order_relaxed);
-		w.demoted.push_back(t);
+		inside->demoted = true;
+		inside->handle = handle;
+		w.demoted.push_back(inside);
 		w.demoted_depth.fetch_add(1, std::memory_order_relaxed);
 	}
+	return std::exchange(w.ran_dry, false);
+}
+
+// The runner: run fresh tasks until there are none, a demoted task is due, the pool is
+// cancelled, or (a demoted runner) its task is done. Tasks that run in one runner share its
+// libinger stack and libgotcha libset, as tasks that each got a recycled function would.
+void pool::impl::run_inline(detail::worker &w) {
+	for (detail::task *t = w.running; t; t = next_inline(w, t))
+		run_body(t);
+}
+
+// In the runner, between two tasks: retire `done`, pick the next task (as the worker would)
+// and give it a fresh quantum; nullptr: the runner returns to the worker. One critical
+// section: a runner preempted while it holds one of the pool's locks would deadlock the next
+// runner on this worker (a preemption that falls due meanwhile is taken at the end, with
+// w.running telling the worker which task, if any, the runner holds).
+detail::task *pool::impl::next_inline(detail::worker &w, detail::task *done) {
+	inger::critical_section no_preemption;
+	if (done->demoted)
+		return nullptr; // its worker resumed it for this task only, and retires it (run())
+	w.running = nullptr;
+	w.tasks_completed.fetch_add(1, std::memory_order_relaxed);
+	finished(done);
+	if (cancelling.load())
+		return nullptr;
+	std::uint64_t seen = queued.load(); // before the pick, as in work()
+	detail::task *t = pick(w);
+	if (!t) {
+		w.ran_dry = true;
+		w.dry_seen = seen;
+		return nullptr;
+	}
+	if (t->demoted) {
+		w.handoff = t; // its turn (fairness), or no fresh work: only the worker can resume it
+		return nullptr;
+	}
+	// A whole quantum for t, as a launch would give it. It cannot fail: the runner's launch
+	// set up the timer (or there is no quantum, and no timer is needed).
+	linger_set_timeout(quantum_us);
+	w.tasks_started.fetch_add(1, std::memory_order_relaxed);
+	w.running = t;
+	return t;
 }
 
 // The slot task of another worker that has been seen waiting (by this thief, in an earlier
@@ -304,9 +379,12 @@ void pool::impl::work(detail::worker &w) {
 		if (cancelling.load())
 			break;
 		std::uint64_t seen = queued.load();
-		if (detail::task *t = pick(w)) {
-			run(w, t);
-			continue;
+		if (detail::task *t = w.handoff ? std::exchange(w.handoff, nullptr) : pick(w)) {
+			if (!run(w, t))
+				continue;
+			// The runner's last pick found nothing: it stands for ours (it read `queued`
+			// first too), and we go on to spin.
+			seen = w.dry_seen;
 		}
 		bool queued_meanwhile;
 		if (detail::task *t = spin_for_work(w, seen, queued_meanwhile)) {
@@ -336,6 +414,8 @@ void pool::impl::work(detail::worker &w) {
 	}
 	if (detail::task *t = w.next.exchange(nullptr))
 		fresh.push_back(t);
+	if (w.handoff) // a demoted task a runner picked just before the cancel
+		w.demoted.push_front(std::exchange(w.handoff, nullptr));
 	std::deque<detail::task *> demoted;
 	demoted.swap(w.demoted);
 	w.demoted_depth.store(0);

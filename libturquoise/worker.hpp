@@ -32,11 +32,14 @@ struct slot_watch {
 
 struct task {
 	unique_function<void()> body;
+	// Set by the worker when the runner running this task is preempted (see pool.cpp): the
+	// task now travels with that runner, whose handle this is, on the demoted queue.
+	bool demoted = false;
 	linger_t handle{};
-	bool started = false;
 };
 
 struct worker {
+	pool::impl *owner = nullptr; // the pool it works for
 	unsigned index = 0;
 	std::thread thread;
 
@@ -44,6 +47,12 @@ struct worker {
 	std::deque<task *> fresh; // never started; FIFO
 	std::deque<task *> demoted; // preempted; only this worker touches it (handles are per thread)
 	unsigned picks = 0;
+
+	// Only this thread touches these, the worker and its runner taking turns (see pool.cpp).
+	task *running = nullptr; // the task whose body runs (or is about to) in the current runner
+	task *handoff = nullptr; // a demoted task the runner picked: the worker resumes it next
+	bool ran_dry = false;    // the runner returned because its pick found no work at all...
+	std::uint64_t dry_seen = 0; // ...after reading this from pool::impl::queued (see work())
 
 	// The next-task slot (pool::post_next): a task posted by this worker's current task to
 	// run right after it, on this worker. Other workers take it only once it has waited
@@ -94,7 +103,9 @@ struct pool::impl {
 	bool enqueue(detail::task *t); // false: the pool is closed to this thread
 	detail::task *pick(detail::worker &w);
 	detail::task *steal(detail::worker &thief);
-	void run(detail::worker &w, detail::task *t);
+	bool run(detail::worker &w, detail::task *t);
+	void run_inline(detail::worker &w);
+	detail::task *next_inline(detail::worker &w, detail::task *done);
 	void work(detail::worker &w);
 	detail::task *spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile);
 	void enqueue_next(detail::worker &w, detail::task *t);

@@ -1,12 +1,17 @@
-// libturquoise pool: results, work stealing, preemption and demotion, fairness, shutdown.
+// libturquoise pool: results, work stealing, preemption and demotion, fairness, shutdown, and
+// fresh tasks run inline in one preemptible function.
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
 
 #include <turquoise/pool.hpp>
 
+#include <libinger.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -240,4 +245,66 @@ TEST_CASE("without preemption, a task blocked on its post_next task gets it run 
 	});
 	REQUIRE(outer.wait_for(5s * th::slack));
 	CHECK(outer.get() == 7);
+}
+
+TEST_CASE("queued fresh tasks run in one preemptible function, each with a quantum of its own") {
+	// Six 25 ms tasks on one worker with a 100 ms quantum: together they overrun it, but each
+	// one gets a fresh quantum, so none is preempted; and they share one launch. (Quanta are
+	// wall time: the margin is for a loaded machine, which may keep a 25 ms spin off the CPU
+	// for several scheduler ticks.)
+	pool p(pool_options{.workers = 1, .quantum = 100000us});
+	constexpr int n = 6;
+	std::atomic<int> ran{0};
+	std::uint64_t first_launches = 0, last_launches = 0;
+	for (int i = 0; i < n; ++i)
+		p.post([&] {
+			struct linger_stats s {};
+			linger_stats(&s);
+			int k = ran++;
+			if (k == 0)
+				first_launches = s.launches;
+			if (k == n - 1)
+				last_launches = s.launches;
+			spin_for(25ms);
+		});
+	p.shutdown(turquoise::shutdown_mode::drain);
+	REQUIRE(ran.load() == n);
+	auto s = p.stats();
+	CHECK(total(s, &turquoise::worker_stats::tasks_started) == n);
+	CHECK(total(s, &turquoise::worker_stats::tasks_completed) == n);
+	CHECK(total(s, &turquoise::worker_stats::preemptions) == 0);
+	CHECK(last_launches == first_launches);
+}
+
+TEST_CASE("a task whose captures take longer than a quantum to destroy is not demoted") {
+	// A task's captures are destroyed after its body, between two tasks, where the pool does
+	// its own work in a critical section: the preemption that falls due meanwhile is taken at
+	// the end of it, with no task inside to demote. The worker lets that function go on.
+	pool p(pool_options{.workers = 1, .quantum = 1000us});
+	std::atomic<bool> destroyed{false};
+	struct slow_to_destroy {
+		std::atomic<bool> *done;
+		explicit slow_to_destroy(std::atomic<bool> *d) : done(d) {}
+		~slow_to_destroy() {
+			spin_for(5ms);
+			*done = true;
+		}
+	};
+	auto first = p.submit([s = std::make_shared<slow_to_destroy>(&destroyed)] {
+		return s ? 1 : 0;
+	});
+	CHECK(first.get() == 1);
+	while (!destroyed.load())
+		std::this_thread::yield();
+	std::this_thread::sleep_for(50ms); // the worker gets past the end of that critical section
+	auto second = p.submit([] {
+		struct linger_stats s {};
+		linger_stats(&s);
+		return s.pauses;
+	});
+	CHECK(second.get() >= 1); // the deferred preemption was taken (libinger counts it a pause)
+	p.shutdown(turquoise::shutdown_mode::drain);
+	auto s = p.stats();
+	CHECK(total(s, &turquoise::worker_stats::tasks_completed) == 2);
+	CHECK(total(s, &turquoise::worker_stats::preemptions) == 0);
 }

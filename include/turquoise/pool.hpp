@@ -1,11 +1,13 @@
 // turquoise/pool.hpp — a preemptive work-stealing thread pool with timers and an epoll reactor.
 //
-// Every task runs as a libinger preemptible function with a time quantum. A task that uses up
-// its quantum is preempted and demoted: fresh tasks run before demoted ones, so a burst of
-// short requests is not stuck behind a long one. Demoted tasks still progress: every
-// `fairness`-th pick of a worker serves its oldest demoted task first, so a demoted task with
-// d demoted tasks ahead of it runs again within fairness × (d + 1) picks, i.e. within
-// fairness × (d + 1) × quantum of CPU time of other tasks.
+// Every task runs inside a libinger preemptible function, with a time quantum of its own (a
+// worker runs consecutive fresh tasks in one function, so that short tasks do not each pay for
+// a launch: they share its stack and libgotcha libset). A task that uses up its quantum is
+// preempted and demoted: fresh tasks run before demoted ones, so a burst of short requests is
+// not stuck behind a long one. Demoted tasks still progress: every `fairness`-th pick of a
+// worker serves its oldest demoted task first, so a demoted task with d demoted tasks ahead of
+// it runs again within fairness × (d + 1) picks, i.e. within fairness × (d + 1) × quantum of
+// CPU time of other tasks.
 //
 // Fresh tasks are stolen between workers; a preempted task stays on the worker that started
 // it (a preemptible function continues on its own thread).
@@ -45,7 +47,7 @@ struct pool_options {
 };
 
 struct worker_stats {
-	std::uint64_t tasks_started = 0;  // tasks launched on this worker
+	std::uint64_t tasks_started = 0;  // tasks started on this worker
 	std::uint64_t tasks_completed = 0;
 	std::uint64_t preemptions = 0;    // quanta that expired (each demotes or re-demotes a task)
 	std::uint64_t steals = 0;         // fresh tasks taken from another worker
