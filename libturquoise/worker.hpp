@@ -2,6 +2,7 @@
 #pragma once
 
 #include <turquoise/pool.hpp>
+#include <turquoise/small_alloc.hpp>
 
 #include <libinger.h>
 
@@ -31,6 +32,10 @@ struct slot_watch {
 };
 
 struct task {
+	// Posted on one thread and freed on the worker that ran it: see small_alloc.hpp.
+	static void *operator new(std::size_t bytes) { return allocate_small(bytes); }
+	static void operator delete(void *p, std::size_t bytes) noexcept { free_small(p, bytes); }
+
 	unique_function<void()> body;
 	// Set by the worker when the runner running this task is preempted (see pool.cpp): the
 	// task now travels with that runner, whose handle this is, on the demoted queue.

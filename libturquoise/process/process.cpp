@@ -133,7 +133,7 @@ struct runtime {
 
 	std::mutex ids_mutex;
 	std::unordered_map<std::string, std::uint64_t> ids;
-	std::atomic<std::uint64_t> default_ids{0}; // ID::generate("__process__"), without the lock
+	std::atomic<std::uint64_t> default_ids{0}; // ID::generate(""), without the lock
 };
 
 // Never destroyed: pool workers may still run processes during static destruction. Made
@@ -477,7 +477,7 @@ namespace ID {
 std::string generate(const std::string &prefix) {
 	auto &R = rt();
 	std::uint64_t n;
-	if (prefix == "__process__") {
+	if (prefix.empty()) {
 		n = R.default_ids.fetch_add(1, std::memory_order_relaxed) + 1; // every unnamed process
 	} else {
 		guarded_lock lock(R.ids_mutex);
@@ -516,7 +516,7 @@ std::string UPID::str() const {
 	return os.str();
 }
 
-ProcessBase::ProcessBase(const std::string &id) : pid_(id.empty() ? ID::generate("__process__") : id) {}
+ProcessBase::ProcessBase(const std::string &id) : pid_(id.empty() ? ID::generate() : id) {}
 
 ProcessBase::~ProcessBase() {
 	if (auto &r = record_) {

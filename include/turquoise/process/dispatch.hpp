@@ -31,8 +31,8 @@
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/future.hpp>
 #include <turquoise/process/event.hpp>
-#include <turquoise/process/message_alloc.hpp>
 #include <turquoise/process/process.hpp>
+#include <turquoise/small_alloc.hpp>
 
 #include <cstddef>
 #include <exception>
@@ -147,7 +147,7 @@ template <class R, class Call>
 auto dispatch_call(const UPID &pid, MethodId method, bool spoofed, Call &&call) {
 	using U = detail::future_value_t<R>;
 	using block = dispatch_block<U, std::decay_t<Call>>;
-	auto b = std::allocate_shared<block>(message_allocator<block>(), std::forward<Call>(call));
+	auto b = std::allocate_shared<block>(turquoise::detail::small_allocator<block>(), std::forward<Call>(call));
 	event *e = &b->e;
 	b->e.method = method;
 	b->e.spoofed = spoofed;

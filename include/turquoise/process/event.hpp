@@ -3,6 +3,7 @@
 #define TURQUOISE_PROCESS_EVENT_HPP
 
 #include <turquoise/process/pid.hpp>
+#include <turquoise/small_alloc.hpp>
 
 #include <libinger.h>
 
@@ -70,6 +71,13 @@ struct event {
 		const char *end = reinterpret_cast<const char *>(this) + footprint;
 		for (; p < end; p += 64)
 			__builtin_prefetch(p, 1);
+	}
+
+	// A terminate request is allocated on its own (from the small-object allocator: it is
+	// freed by the process's worker).
+	static void *operator new(std::size_t bytes) { return turquoise::detail::allocate_small(bytes); }
+	static void operator delete(void *p, std::size_t bytes) noexcept {
+		turquoise::detail::free_small(p, bytes);
 	}
 
 	virtual ~event() = default;

@@ -86,7 +86,8 @@ struct RuntimeStats {
 
 class ProcessBase {
 public:
-	// An empty id is replaced by ID::generate("__process__").
+	// An empty id is replaced by ID::generate(): "(N)", as in libprocess (and short enough
+	// that copying a pid allocates nothing).
 	explicit ProcessBase(const std::string &id = "");
 	virtual ~ProcessBase();
 	ProcessBase(const ProcessBase &) = delete;

@@ -1,4 +1,4 @@
-// message_alloc.cpp — size-classed free lists for dispatch messages (see message_alloc.hpp).
+// small_alloc.cpp — size-classed free lists for tasks and messages (see small_alloc.hpp).
 //
 // Per thread and size class there are two lists of at most `batch` blocks: `active`, which
 // allocations pop and frees push, and `spare`, a full batch kept back. When `active` fills
@@ -11,8 +11,9 @@
 // Everything runs in a libinger critical section: a preemption in the middle of a list
 // update would let another task of the same worker see it half done.
 #include <turquoise/guarded_lock.hpp>
-#include <turquoise/process/event.hpp>
-#include <turquoise/process/message_alloc.hpp>
+#include <turquoise/small_alloc.hpp>
+
+#include <inger/inger.hpp>
 
 #include <array>
 #include <cstdlib>
@@ -20,23 +21,23 @@
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
-#define TURQUOISE_MESSAGE_ALLOC_PLAIN 1
+#define TURQUOISE_SMALL_ALLOC_PLAIN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define TURQUOISE_MESSAGE_ALLOC_PLAIN 1
+#define TURQUOISE_SMALL_ALLOC_PLAIN 1
 #endif
 #endif
 
-namespace turquoise::process::internal {
+namespace turquoise::detail {
 
-#ifdef TURQUOISE_MESSAGE_ALLOC_PLAIN
+#ifdef TURQUOISE_SMALL_ALLOC_PLAIN
 
-void *allocate_message(std::size_t bytes) {
-	critical c;
+void *allocate_small(std::size_t bytes) {
+	inger::critical_section c;
 	return ::operator new(bytes);
 }
-void free_message(void *p, std::size_t) noexcept {
-	critical c;
+void free_small(void *p, std::size_t) noexcept {
+	inger::critical_section c;
 	::operator delete(p);
 }
 
@@ -46,7 +47,7 @@ namespace {
 
 constexpr std::size_t min_block = 64; // classes: 64, 128, 256, 512, 1024 bytes
 constexpr unsigned classes = 5;
-static_assert(min_block << (classes - 1) == max_message_block);
+static_assert(min_block << (classes - 1) == max_small_block);
 constexpr unsigned batch = 64;          // blocks moved to or from the depot at once
 constexpr std::size_t chunk_bytes = 64 * 1024;
 
@@ -139,11 +140,11 @@ thread_local thread_cache cache __attribute__((tls_model("initial-exec")));
 
 } // namespace
 
-void *allocate_message(std::size_t bytes) {
-	if (bytes > max_message_block)
+void *allocate_small(std::size_t bytes) {
+	if (bytes > max_small_block)
 		return ::operator new(bytes);
 	unsigned c = size_class(bytes);
-	critical section;
+	inger::critical_section section;
 	if (thread_cache::gone) {
 		list l;
 		if (!depot::get().take(c, l))
@@ -169,15 +170,15 @@ void *allocate_message(std::size_t bytes) {
 	return b;
 }
 
-void free_message(void *p, std::size_t bytes) noexcept {
+void free_small(void *p, std::size_t bytes) noexcept {
 	if (!p)
 		return;
-	if (bytes > max_message_block) {
+	if (bytes > max_small_block) {
 		::operator delete(p);
 		return;
 	}
 	unsigned c = size_class(bytes);
-	critical section;
+	inger::critical_section section;
 	if (thread_cache::gone) {
 		list l;
 		l.push(static_cast<block *>(p));
@@ -195,4 +196,4 @@ void free_message(void *p, std::size_t bytes) noexcept {
 
 #endif
 
-} // namespace turquoise::process::internal
+} // namespace turquoise::detail

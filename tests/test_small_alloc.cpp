@@ -1,9 +1,9 @@
-// The message allocator (include/turquoise/process/message_alloc.hpp): blocks allocated on
-// some threads and freed on another, as in a fan-in; threads that exit with cached blocks;
-// and the memory of freed messages is used again rather than growing.
+// The small-object allocator of tasks and messages (include/turquoise/small_alloc.hpp):
+// blocks allocated on some threads and freed on another, as in a fan-in; threads that exit
+// with cached blocks; and the memory of freed blocks is used again rather than growing.
 #include "helpers.hpp"
 
-#include <turquoise/process/message_alloc.hpp>
+#include <turquoise/small_alloc.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-using namespace turquoise::process::internal;
+using namespace turquoise::detail;
 
 namespace {
 
@@ -38,7 +38,7 @@ struct handoff {
 
 } // namespace
 
-TEST_CASE("message blocks allocated on several threads and freed on another stay intact") {
+TEST_CASE("blocks allocated on several threads and freed on another stay intact") {
 	constexpr int senders = 4;
 	constexpr int per_sender = 20000;
 	const std::size_t sizes[] = {8, 64, 65, 200, 256, 512, 1000, 1024, 4000};
@@ -49,7 +49,7 @@ TEST_CASE("message blocks allocated on several threads and freed on another stay
 		threads.emplace_back([&, s] {
 			for (int i = 0; i < per_sender; ++i) {
 				std::size_t n = sizes[(i + s) % std::size(sizes)];
-				void *p = allocate_message(n);
+				void *p = allocate_small(n);
 				auto tag = static_cast<std::uint8_t>(s * 50 + i % 50);
 				fill(p, n, tag);
 				std::lock_guard lock(box.mutex);
@@ -70,7 +70,7 @@ TEST_CASE("message blocks allocated on several threads and freed on another stay
 		}
 		for (std::size_t i = 0; i < blocks.size(); ++i) {
 			bad += !intact(blocks[i].first, blocks[i].second, tags[i]);
-			free_message(blocks[i].first, blocks[i].second);
+			free_small(blocks[i].first, blocks[i].second);
 		}
 		freed += blocks.size();
 		if (last && blocks.empty())
@@ -82,7 +82,7 @@ TEST_CASE("message blocks allocated on several threads and freed on another stay
 	CHECK(freed == std::size_t{senders} * per_sender);
 }
 
-TEST_CASE("freed message blocks are used again, also those of threads that exited") {
+TEST_CASE("freed blocks are used again, also those of threads that exited") {
 	if (th::sanitized) {
 		WARN("not checked under ASan: there the allocator is operator new/delete");
 		return;
@@ -97,10 +97,10 @@ TEST_CASE("freed message blocks are used again, also those of threads that exite
 		std::thread([&] {
 			std::vector<void *> mine;
 			for (int i = 0; i < per_round; ++i)
-				mine.push_back(allocate_message(n));
+				mine.push_back(allocate_small(n));
 			got = mine;
 			for (void *p : mine)
-				free_message(p, n);
+				free_small(p, n);
 		}).join();
 		seen.insert(got.begin(), got.end());
 	}
