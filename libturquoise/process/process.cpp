@@ -31,6 +31,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -106,12 +107,17 @@ public:
 
 private:
 	static constexpr std::size_t shards = 32;
+	// Keyed by a view of the record's own id (it outlives its entry): no string copy, and
+	// the nodes, freed by whichever thread terminates the process, come from small_alloc.
+	using entry = std::pair<const std::string_view, std::shared_ptr<record>>;
 	struct shard {
 		std::mutex mutex;
-		std::unordered_map<std::string, std::shared_ptr<record>> map;
+		std::unordered_map<std::string_view, std::shared_ptr<record>, std::hash<std::string_view>,
+		                   std::equal_to<std::string_view>, turquoise::detail::small_allocator<entry>>
+		    map;
 		[[maybe_unused]] char pad[64]{}; // keep neighbouring shards' locks apart
 	};
-	shard &of(const std::string &id) { return shards_[std::hash<std::string>()(id) % shards]; }
+	shard &of(std::string_view id) { return shards_[std::hash<std::string_view>()(id) % shards]; }
 	shard shards_[shards];
 };
 
@@ -558,7 +564,8 @@ UPID spawn(ProcessBase *process, bool manage) {
 	UPID pid;
 	{
 		critical c;
-		r = std::make_shared<record>();
+		// Often freed on a worker (see small_alloc.hpp).
+		r = std::allocate_shared<record>(turquoise::detail::small_allocator<record>());
 		r->process = process;
 		r->manage = manage;
 		// A new mailbox is "scheduled": the first run (posted below) calls initialize().

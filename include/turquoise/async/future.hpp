@@ -33,6 +33,7 @@
 #include <turquoise/async/option.hpp>
 #include <turquoise/function.hpp>
 #include <turquoise/guarded_lock.hpp>
+#include <turquoise/small_alloc.hpp>
 
 #include <libinger.h>
 
@@ -184,6 +185,11 @@ enum class kind : unsigned char { any, discard, abandoned };
 
 template <class T>
 struct callback {
+	// Registered on one thread, run and freed on whichever completes the future: see
+	// small_alloc.hpp. (Sized delete through the virtual destructor: the right class.)
+	static void *operator new(std::size_t bytes) { return allocate_small(bytes); }
+	static void operator delete(void *p, std::size_t bytes) noexcept { free_small(p, bytes); }
+
 	explicit callback(kind k) noexcept : which(k) {}
 	callback(const callback &) = delete;
 	callback &operator=(const callback &) = delete;
@@ -752,7 +758,8 @@ private:
 
 	static std::shared_ptr<state_t> make_state() {
 		detail::critical c;
-		return std::make_shared<state_t>();
+		// Often freed on another thread than the one that made it (see small_alloc.hpp).
+		return std::allocate_shared<state_t>(detail::small_allocator<state_t>());
 	}
 
 	std::uint32_t word_() const { return state_->word.load(std::memory_order_acquire); }
