@@ -123,6 +123,21 @@ void linger_pause(void);
 int linger_set_timeout(uint64_t timeout_us);
 
 /*
+ * Internal: the running preemptible function's critical-section state, through which the
+ * C++ header's inline critical sections (inger::critical_section) avoid a call per section.
+ * `linger_critical_now` points at it while a preemptible function runs on the thread, and is
+ * null outside any. Only the owning thread touches it (its timer handler included).
+ */
+struct linger_critical_state {
+	uint32_t depth;     /* sections entered and not left */
+	bool yield_pending; /* a preemption fell due inside one: taken when depth returns to 0 */
+};
+extern __thread struct linger_critical_state *linger_critical_now
+    __attribute__((tls_model("initial-exec")));
+/* The end of the outermost section when a preemption is pending (the slow path). */
+void linger_critical_yield(void);
+
+/*
  * Critical sections: between linger_critical_begin() and the matching linger_critical_end()
  * the current preemptible function is not preempted. A preemption that falls due meanwhile is
  * taken at the outermost linger_critical_end(). Sections nest. Outside any preemptible

@@ -210,24 +210,30 @@ extern "C" int linger_set_timeout(uint64_t timeout_us) {
 	// A preemption owed to the old deadline (deferred by a critical section) is no longer due.
 	// One still due (a zero budget, or an outer deadline that has passed) is taken now, or at
 	// the end of the critical section.
-	if (f->yield_pending && (deadline == no_deadline || deadline > now_ns()))
-		f->yield_pending = false;
+	if (f->critical.yield_pending && (deadline == no_deadline || deadline > now_ns()))
+		f->critical.yield_pending = false;
 	finish_call(ts);
 	return 0;
 }
 
+// (The same as the inline sections in inger/inger.hpp, for C.)
 extern "C" void linger_critical_begin(void) {
-	thread_state *ts = tls_state;
-	if (ts && ts->current)
-		ts->current->defer++;
+	if (linger_critical_state *c = linger_critical_now)
+		c->depth++;
 }
 
 extern "C" void linger_critical_end(void) {
+	linger_critical_state *c = linger_critical_now;
+	if (!c || c->depth == 0)
+		return;
+	if (--c->depth == 0 && c->yield_pending)
+		linger_critical_yield();
+}
+
+extern "C" void linger_critical_yield(void) {
 	thread_state *ts = tls_state;
 	function_record *f = ts ? ts->current : nullptr;
-	if (!f || f->defer == 0)
-		return;
-	if (--f->defer == 0 && f->yield_pending && !ts->busy) {
+	if (f && f->critical.depth == 0 && f->critical.yield_pending && !ts->busy) {
 		ts->busy = true;
 		finish_call(ts); // takes the preemption that fell due inside the section
 	}

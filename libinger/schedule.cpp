@@ -49,6 +49,7 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	f->caller_errno = errno;
 	errno = f->fn_errno;
 	ts->current = f;
+	linger_critical_now = &f->critical;
 	if (!f->libset_taken) {
 		f->libset = gotcha_libset_acquire();
 		f->libset_taken = true;
@@ -71,6 +72,7 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 	f->fn_errno = errno;
 	errno = f->caller_errno;
 	ts->current = f->parent;
+	linger_critical_now = f->parent ? &f->parent->critical : nullptr;
 	gotcha_libset_switch(f->libset, f->parent ? f->parent->libset : nullptr);
 
 	fiber_leave(over ? nullptr : &f->fake_stack, f->caller_stack_bottom, f->caller_stack_size);
@@ -98,8 +100,8 @@ void rearm_after_missed_tick(thread_state *ts) {
 
 void finish_call(thread_state *ts) {
 	function_record *f = ts->current;
-	if (f && f->yield_pending && f->defer == 0) {
-		f->yield_pending = false;
+	if (f && f->critical.yield_pending && f->critical.depth == 0) {
+		f->critical.yield_pending = false;
 		count(ts->stats.pauses);
 		leave(ts, f, exit_reason::preempted); // clears busy when f is resumed
 		return;

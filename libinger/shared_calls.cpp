@@ -32,10 +32,10 @@ class shared_call {
 public:
 	shared_call() : ts_(tls_state), f_(ts_ ? ts_->current : nullptr) {
 		if (f_)
-			f_->defer++;
+			f_->critical.depth++;
 	}
 	~shared_call() {
-		if (f_ && --f_->defer == 0 && __builtin_expect(f_->yield_pending, 0) && !ts_->busy) {
+		if (f_ && --f_->critical.depth == 0 && __builtin_expect(f_->critical.yield_pending, 0) && !ts_->busy) {
 			ts_->busy = true;
 			finish_call(ts_);
 		}

@@ -70,8 +70,8 @@ void on_timer(int, siginfo_t *info, void *context) {
 	if (now < f->deadline_ns) {
 		// Fired early (armed for an earlier, finished function): aim at this one's deadline.
 		timer_arm_by(ts, f->deadline_ns, now);
-	} else if (f->defer > 0) {
-		f->yield_pending = true; // taken at the end of its critical section
+	} else if (f->critical.depth > 0) {
+		f->critical.yield_pending = true; // taken at the end of its critical section
 	} else if (!f->in_restartable_call && !ts->rearming &&
 	           gotcha_defers_preemption(static_cast<std::uintptr_t>(
 	               static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP]))) {
@@ -84,7 +84,7 @@ void on_timer(int, siginfo_t *info, void *context) {
 	} else {
 		// Outer functions whose deadline has passed too yield as soon as they run again.
 		for (function_record *p = f->parent; p && p->deadline_ns <= now; p = p->parent)
-			p->yield_pending = true;
+			p->critical.yield_pending = true;
 		count(ts->stats.preemptions);
 		const sigset_t &fn_mask = static_cast<ucontext_t *>(context)->uc_sigmask;
 		if (f->caller_mask_known && std::memcmp(&fn_mask, &f->caller_mask, sizeof(std::uint64_t)))

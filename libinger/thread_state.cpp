@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <pthread.h>
 
+// Declared in libinger.h; set by run() and leave() (schedule.cpp) as functions come and go.
+__thread linger_critical_state *linger_critical_now __attribute__((tls_model("initial-exec"))) = nullptr;
+
 namespace inger::detail {
 
 thread_local thread_state *tls_state __attribute__((tls_model("initial-exec"))) = nullptr;

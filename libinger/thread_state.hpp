@@ -37,7 +37,9 @@ struct function_record {
 	std::uint64_t deadline_ns = no_deadline; // absolute CLOCK_MONOTONIC; min of own and parent's
 	std::uint64_t id = 0;        // unique in the process; 0 is never issued
 	std::uint32_t slot = 0;      // index in thread_state::slots
-	std::uint32_t defer = 0;     // critical-section depth
+	// Critical-section depth, and a preemption that fell due when it could not be taken
+	// (inside a section, or while the function was not running).
+	linger_critical_state critical{};
 	int fn_errno = 0;            // the function's errno while it is switched out
 	int caller_errno = 0;        // the caller's errno while the function runs
 	gotcha_libset_t *libset = nullptr; // its copy of the libraries (nullptr: the base ones)
@@ -45,7 +47,6 @@ struct function_record {
 	// Inside a blocking call libinger retries after a preemption (restartable_calls.cpp):
 	// preemptible even though it executes the base libraries' code.
 	std::uint32_t in_restartable_call = 0;
-	bool yield_pending = false;  // a preemption fell due when it could not be taken
 	bool in_handler = false;     // suspended inside the timer handler (preempted, not paused)
 	bool caller_mask_known = false;
 	sigset_t caller_mask;        // the resumer's signal mask, read when resuming a preempted one

@@ -21,6 +21,7 @@
 
 #include <libinger.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -235,8 +236,22 @@ auto launch(F &&callable, std::chrono::duration<Rep, Period> budget)
 // a preemption that fell due meanwhile is taken when the outermost one is destroyed.
 class critical_section {
 public:
-	critical_section() noexcept { linger_critical_begin(); }
-	~critical_section() { linger_critical_end(); }
+	// Inline: a section is an increment and a decrement of the running function's depth
+	// (see linger_critical_now), which the tasks and futures of libturquoise take many times
+	// per message. The signal fences keep the compiler from moving the section's memory
+	// accesses across them: the timer handler runs on this very thread.
+	critical_section() noexcept {
+		if (linger_critical_state *c = linger_critical_now) {
+			c->depth++;
+			std::atomic_signal_fence(std::memory_order_seq_cst);
+		}
+	}
+	~critical_section() {
+		std::atomic_signal_fence(std::memory_order_seq_cst);
+		linger_critical_state *c = linger_critical_now;
+		if (c && c->depth > 0 && --c->depth == 0 && __builtin_expect(c->yield_pending, 0))
+			linger_critical_yield();
+	}
 	critical_section(const critical_section &) = delete;
 	critical_section &operator=(const critical_section &) = delete;
 };

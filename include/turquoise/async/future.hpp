@@ -35,6 +35,7 @@
 #include <turquoise/guarded_lock.hpp>
 #include <turquoise/small_alloc.hpp>
 
+#include <inger/inger.hpp>
 #include <libinger.h>
 
 #include <linux/futex.h>
@@ -73,12 +74,7 @@ class WeakFuture;
 namespace detail {
 
 // Scoped libinger critical section for the layer's own bookkeeping (allocations included).
-struct critical {
-	critical() noexcept { linger_critical_begin(); }
-	~critical() { linger_critical_end(); }
-	critical(const critical &) = delete;
-	critical &operator=(const critical &) = delete;
-};
+using critical = inger::critical_section; // inline (see inger/inger.hpp)
 
 template <class T>
 struct is_future : std::false_type {};

@@ -5,6 +5,7 @@
 #include <turquoise/process/pid.hpp>
 #include <turquoise/small_alloc.hpp>
 
+#include <inger/inger.hpp>
 #include <libinger.h>
 
 #include <array>
@@ -44,12 +45,7 @@ struct MethodId {
 namespace process::internal {
 
 // Scoped libinger critical section (the runtime's own allocations and bookkeeping).
-struct critical {
-	critical() noexcept { linger_critical_begin(); }
-	~critical() { linger_critical_end(); }
-	critical(const critical &) = delete;
-	critical &operator=(const critical &) = delete;
-};
+using critical = inger::critical_section; // inline (see inger/inger.hpp)
 
 struct event {
 	enum class kind { dispatch, terminate };
