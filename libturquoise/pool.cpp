@@ -11,7 +11,12 @@
 
 #include <turquoise/guarded_lock.hpp>
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -144,10 +149,14 @@ void pool::impl::wake_one() {
 	queued.fetch_add(1);
 	if (spinning.load() > 0)
 		return; // a worker is watching `queued`: waking another would only cost a futex call
-	if (parked.load() > 0) {
-		guarded_lock lock(park_mutex);
-		park_cv.notify_one();
-	}
+	if (parked.load() > 0 && !waking.exchange(true))
+		wake_parked(1);
+}
+
+void pool::impl::wake_parked(int how_many) {
+	park_seq.fetch_add(1); // a worker about to sleep on the old value returns at once
+	syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&park_seq), FUTEX_WAKE_PRIVATE, how_many,
+	        nullptr, nullptr, 0);
 }
 
 detail::task *pool::impl::steal(detail::worker &thief) {
@@ -231,10 +240,8 @@ detail::task *pool::impl::pick(detail::worker &w) {
 void pool::impl::finished(detail::task *t) {
 	delete t; // destroys the body: a submit()ted task's promise is fulfilled or broken by now
 	outstanding.fetch_sub(1);
-	if (stopping.load()) {
-		guarded_lock lock(park_mutex);
-		park_cv.notify_all(); // drain may be complete: let the workers see it
-	}
+	if (stopping.load())
+		wake_parked(INT_MAX); // drain may be complete: let the workers see it
 }
 
 // Give the worker to t. A fresh task starts a runner, which goes on with more fresh tasks
@@ -393,13 +400,18 @@ void pool::impl::work(detail::worker &w) {
 		}
 		if (queued_meanwhile)
 			continue;
-		std::unique_lock lock(park_mutex);
 		if (stopping.load() && outstanding.load() == 0)
 			break;
+		std::uint32_t seq = park_seq.load();
 		parked.fetch_add(1);
-		if (queued.load() == seen) // nothing was queued since our empty pick (see wake_one)
-			park_cv.wait_for(lock, std::chrono::milliseconds(10));
+		if (queued.load() == seen && !stopping.load()) { // nothing queued since our empty pick (see wake_one)
+			// (10 ms at most: a next-task slot of a busy worker, see steal_stale().)
+			timespec limit{0, 10 * 1000 * 1000};
+			syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&park_seq), FUTEX_WAIT_PRIVATE, seq,
+			        &limit, nullptr, 0);
+		}
 		parked.fetch_sub(1);
+		waking.store(false);
 	}
 	// Cancel: discard what this worker holds (only it can cancel its preempted tasks). No lock
 	// is held and this is no longer a worker while they are destroyed: breaking their promises
@@ -441,10 +453,7 @@ void pool::shutdown(shutdown_mode mode) {
 	if (mode == shutdown_mode::cancel)
 		p.cancelling.store(true);
 	p.stopping.store(true);
-	{
-		std::lock_guard lock(p.park_mutex);
-		p.park_cv.notify_all();
-	}
+	p.wake_parked(INT_MAX);
 	for (auto &w : p.workers)
 		if (w->thread.joinable())
 			w->thread.join();

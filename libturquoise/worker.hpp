@@ -88,9 +88,13 @@ struct pool::impl {
 	std::deque<detail::task *> injector;
 
 	// Parking: idle workers sleep until a task is queued.
-	std::mutex park_mutex;
-	std::condition_variable park_cv;
+	// A parked worker sleeps on park_seq (a futex), which wakers bump. `waking`: a wake-up is
+	// on its way and its worker has not yet run: further enqueuers need not make another
+	// system call for it (the woken worker will find their tasks too).
+	std::atomic<std::uint32_t> park_seq{0};
+	std::atomic<bool> waking{false};
 	std::atomic<unsigned> parked{0};
+	void wake_parked(int how_many);
 	// Workers looking for work before they park (at most one: see work()). While one is,
 	// an enqueuer need not wake anybody: the spinner will find the task.
 	std::atomic<unsigned> spinning{0};
