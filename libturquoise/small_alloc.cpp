@@ -107,7 +107,8 @@ struct depot {
 	// A new chunk cut into blocks of class c.
 	list carve(unsigned c) {
 		std::size_t size = min_block << c;
-		auto *chunk = static_cast<char *>(::operator new(chunk_bytes));
+		// Line-aligned, so that each block (a multiple of 64 bytes) starts a cache line.
+		auto *chunk = static_cast<char *>(::operator new(chunk_bytes, std::align_val_t{64}));
 		{
 			guarded_lock lock(mutex);
 			chunks.push_back(chunk);

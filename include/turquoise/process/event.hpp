@@ -53,13 +53,14 @@ struct event {
 	// Mailbox link, written by the sender before it publishes the event with a release
 	// operation, read by the process's run task after an acquire (see mailbox.hpp).
 	event *next = nullptr;
+	// Bytes of the message's allocation from this event on (0: unknown). The allocation was
+	// written by the sender's core: the run task prefetches the next message while it serves
+	// this one, instead of stalling on each of its cache lines in turn. (Beside `next`: on
+	// the line the run task has already fetched.)
+	std::uint32_t footprint = 0;
 	kind what = kind::dispatch;
 	MethodId method;       // member-function dispatches only
 	bool spoofed = false;  // injected by a test: bypasses the filter
-	// Bytes of the message's allocation from this event on (0: unknown). The allocation
-	// was written by the sender's core: the run task prefetches the next message while it
-	// serves this one, instead of stalling on each of its cache lines in turn.
-	std::uint32_t footprint = 0;
 
 	void prefetch() const noexcept {
 		// From the allocation's header (a shared_ptr control block sits before the block).
