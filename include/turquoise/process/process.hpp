@@ -40,10 +40,12 @@
 //   was spawned on.
 // - Preemption metrics: a handler (a message, initialize or finalize) counts as preempted
 //   when it was suspended at least once before returning. It is detected from the worker
-//   thread's libinger counters (linger_stats: preemptions + pauses), read before and after
-//   the handler: a preempted function resumes only on its own thread, and nothing else runs
-//   on that thread between the two reads unless the handler was suspended. (A handler that
-//   itself launches preemptible functions which get preempted also counts.)
+//   thread's libinger counters (linger_stats: preemptions + pauses), read after each
+//   handler and compared with the previous read: a preempted function resumes only on its
+//   own thread, and nothing else runs on that thread between the two reads unless the run
+//   task was suspended. (A suspension in the run task's few instructions between two
+//   handlers counts for the second; a handler that itself launches preemptible functions
+//   which get preempted also counts.)
 // - Blocking: wait() blocks its thread; it throws std::logic_error when called from a task
 //   of the runtime's pool (it would block a worker): use when_terminated() there.
 #ifndef TURQUOISE_PROCESS_PROCESS_HPP
