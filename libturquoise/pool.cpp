@@ -12,6 +12,7 @@
 #include <turquoise/guarded_lock.hpp>
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -371,6 +372,11 @@ detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, b
 			auto now = std::chrono::steady_clock::now();
 			if ((stolen = steal_stale(w, now)) || now >= until)
 				break;
+			// Let a thread waiting for this CPU run (the program's own thread that will
+			// post the next task, or another worker): with more runnable threads than
+			// cores, a spinner that never yields delays exactly the work it waits for.
+			// With nothing else runnable this returns at once.
+			sched_yield();
 		}
 		__builtin_ia32_pause();
 	}
