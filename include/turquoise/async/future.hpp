@@ -315,10 +315,29 @@ private:
 // Block until the state settles or the deadline passes; returns the last word seen. The
 // waiter announces itself with bits::waiters, so completing a future nobody waits on costs no
 // system call.
+// Before it sleeps, a waiter outside any preemptible function watches the word for a short
+// while, yielding its CPU between looks: a request that a pool worker answers within
+// microseconds (the usual blocking dispatch) then costs no futex wake-up on either side, and
+// a scheduler wake-up on this VM takes longer than the answer. Inside a preemptible function
+// the wait sleeps at once (a spin there would burn the task's quantum).
+inline constexpr std::chrono::microseconds wait_spin{20};
+
 template <class T>
 std::uint32_t wait(state<T> &s, const timespec *deadline) noexcept {
 	unsigned spins = 0;
 	std::uint32_t w = s.word.load(std::memory_order_acquire);
+	if (!settled(w) && !linger_in_function()) {
+		auto until = std::chrono::steady_clock::now() + wait_spin;
+		for (unsigned i = 1; !settled(w); ++i) {
+			if (i % 32 == 0) {
+				if (std::chrono::steady_clock::now() >= until)
+					break;
+				sched_yield();
+			}
+			__builtin_ia32_pause();
+			w = s.word.load(std::memory_order_acquire);
+		}
+	}
 	while (!settled(w)) {
 		if (w & bits::locked) { // only the holder may change the word now
 			spin_pause(spins);
