@@ -43,6 +43,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -328,6 +329,11 @@ std::uint32_t wait(state<T> &s, const timespec *deadline) noexcept {
 	std::uint32_t w = s.word.load(std::memory_order_acquire);
 	if (!settled(w) && !linger_in_function()) {
 		auto until = std::chrono::steady_clock::now() + wait_spin;
+		if (deadline) { // (steady_clock is CLOCK_MONOTONIC, the deadline's clock)
+			auto limit = std::chrono::steady_clock::time_point(
+			    std::chrono::seconds(deadline->tv_sec) + std::chrono::nanoseconds(deadline->tv_nsec));
+			until = std::min(until, limit);
+		}
 		for (unsigned i = 1; !settled(w); ++i) {
 			if (i % 32 == 0) {
 				if (std::chrono::steady_clock::now() >= until)
