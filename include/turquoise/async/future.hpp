@@ -371,15 +371,19 @@ void emplace_value(state<T> &s, A &&...a) {
 	    T(std::forward<A>(a)...);
 }
 
-// Publish the outcome (once) and run the completion callbacks. `store` writes the outcome
-// under the lock. `via_association`: the call comes from the future this state was
-// associated with. The caller keeps `s` alive until the outcome is published (a waiter may
-// then destroy the Promise that owned it): from there on only a copy taken under the lock is
-// used, and only if someone waits or chained a callback.
+// What settle() took from a state it settled.
+template <class T>
+struct settled {
+	callback<T> *list = nullptr;     // its callbacks, newest first
+	std::shared_ptr<state<T>> keep;  // set if there are callbacks or waiters
+};
+
+// Under the state's lock: if it can still be settled (pending, not abandoned, and, if it is
+// associated, only via_association), store() the outcome, set `bits_to_set` and detach the
+// callbacks; then wake the waiters. False if the state could not be settled.
 template <class T, class Store>
-bool complete(const std::shared_ptr<state<T>> &s, phase to, Store &&store, bool via_association) {
-	callback<T> *list;
-	std::shared_ptr<state<T>> keep;
+bool settle(const std::shared_ptr<state<T>> &s, std::uint32_t bits_to_set, Store &&store,
+            bool via_association, settled<T> &out) {
 	std::uint32_t w;
 	{
 		word_lock<T> lock(*s);
@@ -388,13 +392,27 @@ bool complete(const std::shared_ptr<state<T>> &s, phase to, Store &&store, bool 
 		    ((w & bits::associated) && !via_association))
 			return false;
 		store(*s); // if it throws (a value whose move can), the lock is released, still pending
-		list = std::exchange(s->callbacks, nullptr);
-		if (list || (w & bits::waiters))
-			keep = s;
-		lock.unlock(w | static_cast<std::uint32_t>(to));
+		out.list = std::exchange(s->callbacks, nullptr);
+		if (out.list || (w & bits::waiters))
+			out.keep = s;
+		lock.unlock(w | bits_to_set);
 	}
 	if (w & bits::waiters)
-		futex_wake_all(keep->word);
+		futex_wake_all(out.keep->word);
+	return true;
+}
+
+// Publish the outcome (once) and run the completion callbacks. `store` writes the outcome
+// under the lock. `via_association`: the call comes from the future this state was
+// associated with. The caller keeps `s` alive until the outcome is published (a waiter may
+// then destroy the Promise that owned it): from there on only a copy taken under the lock is
+// used, and only if someone waits or chained a callback.
+template <class T, class Store>
+bool complete(const std::shared_ptr<state<T>> &s, phase to, Store &&store, bool via_association) {
+	settled<T> got;
+	if (!settle(s, static_cast<std::uint32_t>(to), std::forward<Store>(store), via_association, got))
+		return false;
+	callback<T> *list = got.list;
 	if (!list)
 		return true; // nobody chained on it (a dropped dispatch future, say)
 	// onDiscard/onAbandoned callbacks can no longer run: drop them first; then the onAny
@@ -408,7 +426,7 @@ bool complete(const std::shared_ptr<state<T>> &s, phase to, Store &&store, bool 
 		to_list = n;
 	}
 	destroy_all(drop);
-	Future<T> self(std::move(keep));
+	Future<T> self(std::move(got.keep));
 	for (callback<T> *n = run; n; n = n->next)
 		n->run(&self);
 	destroy_all(run);
@@ -443,23 +461,10 @@ bool complete_failure(const std::shared_ptr<state<T>> &s, const std::string &mes
 
 template <class T>
 void abandon(const std::shared_ptr<state<T>> &s, bool via_association) {
-	callback<T> *list;
-	std::shared_ptr<state<T>> keep;
-	std::uint32_t w;
-	{
-		word_lock<T> lock(*s);
-		w = lock.word();
-		if (phase_of(w) != phase::pending || (w & bits::abandoned) ||
-		    ((w & bits::associated) && !via_association))
-			return;
-		list = std::exchange(s->callbacks, nullptr);
-		if (list || (w & bits::waiters))
-			keep = s;
-		lock.unlock(w | bits::abandoned);
-	}
-	if (w & bits::waiters)
-		futex_wake_all(keep->word);
-	list = reversed(list);
+	settled<T> got;
+	if (!settle(s, bits::abandoned, [](state<T> &) noexcept {}, via_association, got))
+		return;
+	callback<T> *list = reversed(got.list);
 	for (callback<T> *n = list; n; n = n->next)
 		if (n->which == kind::abandoned)
 			n->run(nullptr);
