@@ -1,9 +1,10 @@
 // small_alloc.cpp — size-classed free lists for tasks and messages (see small_alloc.hpp).
 //
-// Per thread and size class there are two lists of at most `batch` blocks: `active`, which
-// allocations pop and frees push, and `spare`, a full batch kept back. When `active` fills
-// up, `spare` (if any) goes to the depot and `active` becomes the new spare; when `active`
-// runs dry, the spare, else a depot batch, else a freshly carved chunk refills it. So a
+// Per thread and size class there are two lists: `active`, which allocations pop and frees
+// push, and `spare`, a full batch kept back. When `active` reaches `batch` blocks, `spare`
+// (if any) goes to the depot and `active` becomes the new spare; when `active` runs dry, the
+// spare, else a depot batch, else a freshly carved chunk (which may hold more than a batch)
+// refills it. So a
 // thread that only frees (a fan-in's receiver) passes a batch to the depot every `batch`
 // frees, a thread that only allocates (its senders) takes one every `batch` allocations,
 // and a thread that does both (a request/response pair) never touches the depot.
