@@ -371,9 +371,9 @@ void emplace_value(state<T> &s, A &&...a) {
 	    T(std::forward<A>(a)...);
 }
 
-// What settle() took from a state it settled.
+// What settle() took from the state it settled.
 template <class T>
-struct settled {
+struct detached {
 	callback<T> *list = nullptr;     // its callbacks, newest first
 	std::shared_ptr<state<T>> keep;  // set if there are callbacks or waiters
 };
@@ -383,7 +383,7 @@ struct settled {
 // callbacks; then wake the waiters. False if the state could not be settled.
 template <class T, class Store>
 bool settle(const std::shared_ptr<state<T>> &s, std::uint32_t bits_to_set, Store &&store,
-            bool via_association, settled<T> &out) {
+            bool via_association, detached<T> &out) {
 	std::uint32_t w;
 	{
 		word_lock<T> lock(*s);
@@ -409,7 +409,7 @@ bool settle(const std::shared_ptr<state<T>> &s, std::uint32_t bits_to_set, Store
 // used, and only if someone waits or chained a callback.
 template <class T, class Store>
 bool complete(const std::shared_ptr<state<T>> &s, phase to, Store &&store, bool via_association) {
-	settled<T> got;
+	detached<T> got;
 	if (!settle(s, static_cast<std::uint32_t>(to), std::forward<Store>(store), via_association, got))
 		return false;
 	callback<T> *list = got.list;
@@ -461,7 +461,7 @@ bool complete_failure(const std::shared_ptr<state<T>> &s, const std::string &mes
 
 template <class T>
 void abandon(const std::shared_ptr<state<T>> &s, bool via_association) {
-	settled<T> got;
+	detached<T> got;
 	if (!settle(s, bits::abandoned, [](state<T> &) noexcept {}, via_association, got))
 		return;
 	callback<T> *list = reversed(got.list);
