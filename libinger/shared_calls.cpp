@@ -8,8 +8,7 @@
 //
 // This is the only list of such calls; libgotcha's selective relinking will take it over.
 // Sanitizer runtimes interpose malloc themselves, ahead of us; then these are unused.
-#include "schedule.hpp"
-#include "thread_state.hpp"
+#include <inger/inger.hpp>
 
 #include <cerrno>
 #include <cstddef>
@@ -24,34 +23,9 @@ void *__libc_valloc(std::size_t);
 void *__libc_pvalloc(std::size_t);
 }
 
-namespace inger::detail {
-namespace {
-
-// Preemption is deferred for the guard's lifetime in the running preemptible function, if any.
-class shared_call {
-public:
-	shared_call() : ts_(tls_state), f_(ts_ ? ts_->current : nullptr) {
-		if (f_)
-			f_->critical.depth++;
-	}
-	~shared_call() {
-		if (f_ && --f_->critical.depth == 0 && __builtin_expect(f_->critical.yield_pending, 0) && !ts_->busy) {
-			ts_->busy = true;
-			finish_call(ts_);
-		}
-	}
-	shared_call(const shared_call &) = delete;
-	shared_call &operator=(const shared_call &) = delete;
-
-private:
-	thread_state *ts_;
-	function_record *f_;
-};
-
-} // namespace
-} // namespace inger::detail
-
-using inger::detail::shared_call;
+// Preemption is deferred for the guard's lifetime in the running preemptible function, if any:
+// the same state and slow path as every other critical section.
+using shared_call = inger::critical_section;
 
 #define INGER_EXPORT extern "C" __attribute__((visibility("default")))
 

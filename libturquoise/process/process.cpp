@@ -448,6 +448,7 @@ void destroy(event *e) noexcept {
 }
 
 bool deliver(const UPID &to, event *e) {
+	// (Not resolve(): it returns a copy, one more atomic reference count per message.)
 	if (to.reference) {
 		if (enqueue(to.reference, e))
 			return true;
