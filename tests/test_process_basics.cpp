@@ -271,6 +271,60 @@ TEST_CASE("many processes run concurrently, each one message at a time") {
 	}
 }
 
+TEST_CASE("each sender's messages run in the order it sent them") {
+	// Several senders at once, outside the pool and from pool tasks: the mailbox takes
+	// messages in batches in whatever order senders raced, and must still hand each sender's
+	// messages over in that sender's order.
+	class Sequence : public Process<Sequence> {
+	public:
+		std::vector<std::vector<int>> got = std::vector<std::vector<int>>(8);
+		void add(int sender, int n) { got[static_cast<std::size_t>(sender)].push_back(n); }
+	};
+	constexpr int threads = 4, tasks = 4, per_sender = 5000;
+	pool workers(pool_options{2});
+	process::Scope scope(workers);
+	Sequence seq;
+	PID<Sequence> pid = spawn(seq);
+	std::atomic<int> tasks_done{0};
+	std::vector<std::thread> senders;
+	for (int t = 0; t < threads; ++t)
+		senders.emplace_back([&, t] {
+			for (int n = 0; n < per_sender; ++n)
+				dispatch(pid, &Sequence::add, t, n);
+		});
+	for (int k = 0; k < tasks; ++k)
+		workers.post([&, k] {
+			for (int n = 0; n < per_sender; ++n)
+				dispatch(pid, &Sequence::add, threads + k, n);
+			tasks_done++;
+		});
+	for (auto &t : senders)
+		t.join();
+	while (tasks_done.load() < tasks)
+		std::this_thread::sleep_for(100us);
+	terminate(pid, false); // behind every message
+	REQUIRE(wait(pid, 30s));
+	for (int s = 0; s < threads + tasks; ++s) {
+		const auto &got = seq.got[static_cast<std::size_t>(s)];
+		REQUIRE(got.size() == static_cast<std::size_t>(per_sender));
+		for (int n = 0; n < per_sender; ++n)
+			REQUIRE(got[static_cast<std::size_t>(n)] == n);
+	}
+}
+
+TEST_CASE("an unnamed process is called (N), as in libprocess") {
+	class Anonymous : public Process<Anonymous> {};
+	Anonymous a, b;
+	const std::string &ida = a.self().id, &idb = b.self().id;
+	CHECK(ida != idb);
+	for (const std::string &id : {ida, idb}) {
+		REQUIRE(id.size() >= 3);
+		CHECK(id.front() == '(');
+		CHECK(id.back() == ')');
+		CHECK(id.find_first_not_of("0123456789", 1) == id.size() - 1);
+	}
+}
+
 TEST_CASE("ProcessWrapper spawns, forwards and terminates") {
 	class Counter : public Process<Counter> {
 	public:
