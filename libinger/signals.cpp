@@ -102,13 +102,22 @@ void on_timer(int, siginfo_t *info, void *context) {
 	// preempt right here, inside the shared call this handler just deferred for. The margin
 	// doubles so that a slow system call (a loaded machine) ends the loop, and is capped so
 	// that the preemption is not put off much longer than the call needs.
-	for (std::uint64_t settle = library_retry_ns; ts->tick_missed;
-	     settle = settle < max_settle_ns ? 2 * settle : max_settle_ns) {
-		ts->tick_missed = false;
-		std::uint64_t now_again = now_ns();
-		timer_arm(ts, f->deadline_ns > now_again + settle ? f->deadline_ns : now_again + settle);
+	std::uint64_t settle = library_retry_ns;
+	for (;;) {
+		while (ts->tick_missed) {
+			ts->tick_missed = false;
+			std::uint64_t now_again = now_ns();
+			timer_arm(ts, f->deadline_ns > now_again + settle ? f->deadline_ns : now_again + settle);
+			settle = settle < max_settle_ns ? 2 * settle : max_settle_ns;
+		}
+		ts->busy = false;
+		// A tick between the last look and the store above found us busy and was only
+		// recorded: nothing else would re-arm the one-shot timer, and the function would run
+		// on unpreempted. (One after the store is handled by its own handler.)
+		if (!ts->tick_missed)
+			break;
+		ts->busy = true;
 	}
-	ts->busy = false;
 	errno = saved_errno;
 }
 
