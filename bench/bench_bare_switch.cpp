@@ -3,7 +3,8 @@
 // libinger's own switch routine (libinger/switch_x86_64.S, compiled into inger-bench) between
 // the benchmark loop and a context that switches straight back: callee-saved registers, MXCSR
 // and x87 control word, stack pointer; no timer, no libset, no thread state, no errno. Launch
-// and resume costs are read as ratios to it (BM_BareSwitchRoundTrip in the same run).
+// and resume costs are read as ratios to it, measured in the same run (bench/switch_ratios.py
+// prints them from the JSON output; ./dev bench runs it).
 #include "libinger/context.hpp"
 
 #include <benchmark/benchmark.h>
