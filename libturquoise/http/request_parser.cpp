@@ -1,66 +1,20 @@
-// http.cpp — strict incremental HTTP/1.1 request parser and response builder (see http.hpp).
-#include <turquoise/http.hpp>
+// request_parser.cpp — the strict incremental request decoder (see turquoise/http/parser.hpp).
+#include <turquoise/http/parser.hpp>
+
+#include "text.hpp"
 
 #include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace turquoise::http {
 namespace {
-
-bool is_tchar(unsigned char c) noexcept {
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool is_token(std::string_view s) noexcept {
-	return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
-}
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-	if (a.size() != b.size())
-		return false;
-	for (std::size_t i = 0; i < a.size(); ++i)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-	return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-	while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-		s.remove_prefix(1);
-	while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-		s.remove_suffix(1);
-	return s;
-}
-
-int hex_value(char c) noexcept {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 // Every '%' is followed by two hex digits.
 bool valid_escapes(std::string_view s) noexcept {
 	for (std::size_t i = 0; i < s.size(); ++i)
 		if (s[i] == '%') {
-			if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
+			if (i + 2 >= s.size() || detail::hex_value(s[i + 1]) < 0 || detail::hex_value(s[i + 2]) < 0)
 				return false;
 			i += 2;
 		}
@@ -75,7 +29,7 @@ std::string decode_component(std::string_view s) {
 		if (s[i] == '+')
 			out.push_back(' ');
 		else if (s[i] == '%' && i + 2 < s.size()) {
-			out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+			out.push_back(static_cast<char>(detail::hex_value(s[i + 1]) * 16 + detail::hex_value(s[i + 2])));
 			i += 2;
 		} else
 			out.push_back(s[i]);
@@ -84,64 +38,6 @@ std::string decode_component(std::string_view s) {
 }
 
 } // namespace
-
-std::optional<std::string_view> request::find_header(std::string_view name) const {
-	for (const header &h : headers)
-		if (iequals(h.name, name))
-			return std::string_view(h.value);
-	return std::nullopt;
-}
-
-std::optional<std::string_view> request::find_query(std::string_view name) const {
-	for (const auto &[k, v] : query_params)
-		if (k == name)
-			return std::string_view(v);
-	return std::nullopt;
-}
-
-int status_for(parse_error e) noexcept {
-	switch (e) {
-	case parse_error::none:
-		return 200;
-	case parse_error::unsupported_version:
-		return 505;
-	case parse_error::request_line_too_long:
-		return 414;
-	case parse_error::headers_too_large:
-	case parse_error::too_many_headers:
-		return 431;
-	case parse_error::transfer_encoding:
-		return 501;
-	case parse_error::body_too_large:
-		return 413;
-	default:
-		return 400;
-	}
-}
-
-std::string_view to_string(parse_error e) noexcept {
-	switch (e) {
-	case parse_error::none: return "no error";
-	case parse_error::bad_request_line: return "malformed request line";
-	case parse_error::bad_target: return "malformed request target";
-	case parse_error::bad_version: return "malformed HTTP version";
-	case parse_error::unsupported_version: return "HTTP version not supported";
-	case parse_error::bad_line_ending: return "bad line ending (bare LF or CR, or NUL)";
-	case parse_error::request_line_too_long: return "request line too long";
-	case parse_error::header_without_colon: return "header line without colon";
-	case parse_error::bad_header_name: return "malformed header name";
-	case parse_error::bad_header_value: return "control character in header value";
-	case parse_error::obsolete_line_folding: return "obsolete line folding";
-	case parse_error::headers_too_large: return "header section too large";
-	case parse_error::too_many_headers: return "too many header fields";
-	case parse_error::bad_content_length: return "malformed Content-Length";
-	case parse_error::conflicting_content_length: return "conflicting Content-Length fields";
-	case parse_error::duplicate_host: return "more than one Host field";
-	case parse_error::transfer_encoding: return "Transfer-Encoding not implemented";
-	case parse_error::body_too_large: return "body too large";
-	}
-	return "unknown error";
-}
 
 request_parser::request_parser(parser_limits limits) : limits_(limits) {}
 
@@ -153,7 +49,8 @@ void request_parser::reset() {
 	skipped_ = 0;
 	header_bytes_ = 0;
 	body_remaining_ = 0;
-	req_ = request{};
+	chunks_.reset();
+	req_ = Request{};
 }
 
 void request_parser::fail(parse_error e) {
@@ -161,24 +58,25 @@ void request_parser::fail(parse_error e) {
 	error_ = e;
 	line_.clear();
 	line_.shrink_to_fit();
-	req_ = request{};
+	req_ = Request{};
 }
 
 std::size_t request_parser::buffered() const noexcept {
-	std::size_t n = line_.size() + req_.method.size() + req_.target.size() + req_.body.size();
+	std::size_t n = line_.size() + chunks_.buffered() + req_.method.size() + req_.target.size() + req_.body.size();
 	for (const header &h : req_.headers)
 		n += h.name.size() + h.value.size();
 	return n;
 }
 
-request request_parser::take() {
-	request r = std::move(req_);
-	req_ = request{};
+Request request_parser::take() {
+	Request r = std::move(req_);
+	req_ = Request{};
 	state_ = state::request_line;
 	line_.clear();
 	skipped_ = 0;
 	header_bytes_ = 0;
 	body_remaining_ = 0;
+	chunks_.reset();
 	return r;
 }
 
@@ -191,7 +89,7 @@ bool request_parser::partial_request_line_ok() const {
 			return i > 0;
 		if (c == '\r' && i + 1 == line_.size())
 			return true; // maybe the CR of an empty line or of "METHOD\r\n" (rejected then)
-		if (!is_tchar(c))
+		if (!detail::is_tchar(c))
 			return false;
 	}
 	return true;
@@ -240,11 +138,18 @@ std::size_t request_parser::feed(std::string_view bytes) {
 				header_bytes_ += line_.size();
 				if (content.empty())
 					on_headers_done();
-				else
-					on_header_line(content);
+				else if (parse_error e = detail::head_reader::header_line(content, req_.headers, limits_);
+				         e != parse_error::none)
+					fail(e);
 			}
 			if (state_ != state::failed)
 				line_.clear();
+		} else if (state_ == state::chunked) {
+			i += chunks_.feed(bytes.substr(i), req_.body, limits_);
+			if (chunks_.error() != parse_error::none)
+				fail(chunks_.error());
+			else if (chunks_.done())
+				state_ = state::ready;
 		} else if (state_ == state::body) {
 			std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(body_remaining_, n - i));
 			req_.body.append(bytes.substr(i, take));
@@ -281,7 +186,7 @@ void request_parser::on_request_line(std::string_view line) {
 	std::string_view method = line.substr(0, sp1);
 	std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
 	std::string_view version = line.substr(sp2 + 1);
-	if (!is_token(method) || target.empty()) {
+	if (!detail::is_token(method) || target.empty()) {
 		fail(parse_error::bad_request_line);
 		return;
 	}
@@ -318,9 +223,9 @@ void request_parser::on_request_line(std::string_view line) {
 		path_and_query = target;
 	} else {
 		std::string_view rest;
-		if (istarts_with(target, "http://"))
+		if (detail::istarts_with(target, "http://"))
 			rest = target.substr(7);
-		else if (istarts_with(target, "https://"))
+		else if (detail::istarts_with(target, "https://"))
 			rest = target.substr(8);
 		else {
 			fail(parse_error::bad_target);
@@ -362,57 +267,13 @@ void request_parser::on_request_line(std::string_view line) {
 	state_ = state::headers;
 }
 
-void request_parser::on_header_line(std::string_view line) {
-	if (line.front() == ' ' || line.front() == '\t') {
-		fail(parse_error::obsolete_line_folding);
-		return;
-	}
-	if (req_.headers.size() >= limits_.max_headers) {
-		fail(parse_error::too_many_headers);
-		return;
-	}
-	std::size_t colon = line.find(':');
-	if (colon == std::string_view::npos) {
-		for (char c : line)
-			if (c == '\r' || c == '\0') {
-				fail(parse_error::bad_line_ending);
-				return;
-			}
-		fail(parse_error::header_without_colon);
-		return;
-	}
-	std::string_view name = line.substr(0, colon);
-	if (!is_token(name)) {
-		fail(parse_error::bad_header_name);
-		return;
-	}
-	std::string_view value = trim_ows(line.substr(colon + 1));
-	for (char c : value) {
-		unsigned char u = static_cast<unsigned char>(c);
-		if (c == '\r' || c == '\0') {
-			fail(parse_error::bad_line_ending);
-			return;
-		}
-		if ((u < 0x20 && c != '\t') || u == 0x7f) {
-			fail(parse_error::bad_header_value);
-			return;
-		}
-	}
-	req_.headers.push_back(header{std::string(name), std::string(value)});
-}
-
 void request_parser::on_headers_done() {
 	std::optional<std::uint64_t> length;
 	bool close = false, keep_alive = false;
 	int hosts = 0;
+	std::vector<std::string_view> codings; // Transfer-Encoding, every field's list in order
 	for (const header &h : req_.headers) {
-		if (iequals(h.name, "transfer-encoding")) {
-			fail(parse_error::transfer_encoding);
-			return;
-		}
-	}
-	for (const header &h : req_.headers) {
-		if (iequals(h.name, "content-length")) {
+		if (detail::iequals(h.name, "content-length")) {
 			std::string_view v = h.value;
 			if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
 				fail(parse_error::bad_content_length);
@@ -431,30 +292,47 @@ void request_parser::on_headers_done() {
 				return;
 			}
 			length = value;
-		} else if (iequals(h.name, "host")) {
+		} else if (detail::iequals(h.name, "host")) {
 			++hosts;
-		} else if (iequals(h.name, "connection")) {
-			std::string_view list = h.value;
-			while (!list.empty()) {
-				std::size_t comma = list.find(',');
-				std::string_view token = trim_ows(list.substr(0, comma));
-				list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-				if (iequals(token, "close"))
+		} else if (detail::iequals(h.name, "connection")) {
+			detail::for_each_list_element(h.value, [&](std::string_view token) {
+				if (detail::iequals(token, "close"))
 					close = true;
-				else if (iequals(token, "keep-alive"))
+				else if (detail::iequals(token, "keep-alive"))
 					keep_alive = true;
-			}
+			});
+		} else if (detail::iequals(h.name, "transfer-encoding")) {
+			detail::for_each_list_element(h.value, [&](std::string_view coding) {
+				codings.push_back(coding);
+			});
+			if (h.value.empty() || detail::trim_ows(h.value).empty())
+				codings.push_back({}); // an empty coding: not chunked
 		}
 	}
 	if (hosts > 1) {
 		fail(parse_error::duplicate_host);
 		return;
 	}
+	req_.keep_alive = req_.version_minor >= 1 ? !close : (keep_alive && !close);
+	if (!codings.empty()) {
+		// RFC 9112 §6.1: chunked must be the final coding; with Content-Length as well the
+		// framing is ambiguous (a smuggling vector), and HTTP/1.0 has no chunked coding.
+		if (!detail::iequals(codings.back(), "chunked") || length || req_.version_minor == 0) {
+			fail(parse_error::bad_transfer_encoding);
+			return;
+		}
+		if (codings.size() > 1) {
+			fail(parse_error::transfer_encoding); // gzip & co.: not implemented
+			return;
+		}
+		req_.chunked = true;
+		state_ = state::chunked;
+		return;
+	}
 	if (length && *length > limits_.max_body) {
 		fail(parse_error::body_too_large);
 		return;
 	}
-	req_.keep_alive = req_.version_minor >= 1 ? !close : (keep_alive && !close);
 	body_remaining_ = length.value_or(0);
 	if (body_remaining_ == 0) {
 		state_ = state::ready;
@@ -462,72 +340,6 @@ void request_parser::on_headers_done() {
 		req_.body.reserve(static_cast<std::size_t>(body_remaining_));
 		state_ = state::body;
 	}
-}
-
-std::string_view reason_phrase(int status) noexcept {
-	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
-	}
-}
-
-void append_response(std::string &out, const response &r) {
-	char num[24];
-	auto append_number = [&](std::uint64_t v) {
-		auto [end, ec] = std::to_chars(num, num + sizeof num, v);
-		(void)ec;
-		out.append(num, end);
-	};
-	int status = (r.status >= 100 && r.status <= 999) ? r.status : 500;
-	out += "HTTP/1.1 ";
-	append_number(static_cast<std::uint64_t>(status));
-	out += ' ';
-	out += reason_phrase(status);
-	out += "\r\n";
-	if (!r.content_type.empty()) {
-		out += "Content-Type: ";
-		out += r.content_type;
-		out += "\r\n";
-	}
-	out += "Content-Length: ";
-	append_number(r.body.size());
-	out += "\r\nConnection: ";
-	out += r.keep_alive ? "keep-alive" : "close";
-	out += "\r\n";
-	for (const auto &[name, value] : r.extra_headers) {
-		out += name;
-		out += ": ";
-		out += value;
-		out += "\r\n";
-	}
-	out += "\r\n";
-	out += r.body;
-}
-
-std::string make_response(const response &r) {
-	std::string out;
-	append_response(out, r);
-	return out;
 }
 
 } // namespace turquoise::http
