@@ -91,7 +91,7 @@ std::string summary(const http::Request &r) {
 	s += '|' + std::to_string(r.version_major) + '.' + std::to_string(r.version_minor) + '|';
 	for (auto &h : r.headers)
 		s += h.name + ':' + h.value + ';';
-	s += '|' + r.body + '|' + (r.keep_alive ? "ka" : "close");
+	s += '|' + r.body + '|' + (r.keep_alive ? "ka" : "close") + (r.chunked ? "|chunked" : "");
 	return s;
 }
 
@@ -377,6 +377,8 @@ TEST_CASE("fuzz: random bytes and mutated requests split at random never crash t
 	    "GET http://h/x?y=%41+b HTTP/1.1\r\nConnection: close\r\n\r\n",
 	    "\r\nDELETE /a/b/c HTTP/1.1\r\nX-A: 1\r\nX-B:2\r\nX-C:   3   \r\n\r\n",
 	    "PUT /p HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n",
+	    "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n",
+	    "POST /d HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n1\r\n!\r\n0\r\n\r\n",
 	};
 	const std::string alphabet = "GETPOST /?=&%+HTTP1.0:\r\n\t -aZ09#\x01\x7f\x80\xff";
 	http::parser_limits small{.max_request_line = 64, .max_header_bytes = 256, .max_headers = 5, .max_body = 100};

@@ -123,7 +123,6 @@ void client_connection::drive(const std::shared_ptr<client_connection> &c) {
 		}
 		c->driving_ = true;
 	}
-	bool reuse = false;
 	for (;;) {
 		outcome o;
 		{
@@ -131,6 +130,15 @@ void client_connection::drive(const std::shared_ptr<client_connection> &c) {
 			guarded_lock lock(c->mutex_);
 			c->again_ = false;
 			c->step_locked(o);
+		}
+		// Back to the pool before the caller hears of the answer, so that a request it makes
+		// in its callback can reuse the connection (its start() then finds us driving: we
+		// step once more for it).
+		if (o.reuse) {
+			if (auto owner = c->owner_.lock())
+				owner->give(c->key_, c);
+			else
+				c->close_now();
 		}
 		// Outside the lock: these run the callers' callbacks.
 		if (o.promise) {
@@ -152,7 +160,6 @@ void client_connection::drive(const std::shared_ptr<client_connection> &c) {
 			if (reader_gone && !o.end_stream)
 				c->close_now(); // nobody reads the stream any more
 		}
-		reuse |= o.reuse;
 		critical cs;
 		o = outcome();
 		guarded_lock lock(c->mutex_);
@@ -161,12 +168,6 @@ void client_connection::drive(const std::shared_ptr<client_connection> &c) {
 			c->arm_locked();
 			break;
 		}
-	}
-	if (reuse) {
-		if (auto owner = c->owner_.lock())
-			owner->give(c->key_, c);
-		else
-			c->close_now();
 	}
 }
 
@@ -220,10 +221,10 @@ void client_connection::read_locked(outcome &o) {
 		if (n < 0)
 			return fail_locked(o, reason(errno) + ": while receiving from " + key_);
 		std::string_view in(buf, static_cast<std::size_t>(n));
-		if (n == 0)
-			parser_.finish();
-		else
+		if (n > 0)
 			in.remove_prefix(parser_.feed(in));
+		else if (!parser_.finish() && !parser_.failed())
+			return fail_locked(o, "connection closed: by " + key_ + " before any response");
 		if (parser_.failed()) {
 			parse_error e = parser_.error();
 			if (e == parse_error::truncated)
@@ -252,8 +253,6 @@ void client_connection::read_locked(outcome &o) {
 		}
 		if (parser_.ready())
 			return complete_locked(o, in.empty() && n > 0 && keep_alive_ && parser_.keep_alive());
-		if (n == 0)
-			return; // finish() made it ready or failed it
 	}
 }
 

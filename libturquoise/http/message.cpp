@@ -176,12 +176,14 @@ void append_response(std::string &out, const Response &r, bool keep_alive, bool 
 }
 
 void append_chunk(std::string &out, std::string_view data) {
+	if (data.empty()) {
+		out += "0\r\n\r\n"; // the last chunk and an empty trailer section
+		return;
+	}
 	append_hex(out, data.size());
 	out += "\r\n";
 	out += data;
 	out += "\r\n";
-	if (data.empty())
-		out += "\r\n"; // "0\r\n\r\n": the last chunk and an empty trailer section
 }
 
 } // namespace turquoise::http
