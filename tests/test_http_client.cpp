@@ -239,6 +239,37 @@ TEST_CASE("client: refused, timeout, reset, closed early, malformed, bad urls, d
 	CHECK(eventually([&] { return s.connections() == 0; }));
 }
 
+TEST_CASE("client: connect timeout against a listener that never completes the handshake") {
+	// A listener with a full accept queue that nobody accepts from: the kernel drops further
+	// SYNs, so a new connect stays pending.
+	int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sockaddr_in addr{};
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof addr;
+	REQUIRE(::bind(l, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+	REQUIRE(::listen(l, 0) == 0);
+	::getsockname(l, reinterpret_cast<sockaddr *>(&addr), &len);
+	std::vector<int> fillers;
+	for (int i = 0; i < 8; ++i) { // fill the queue (its length is backlog + 1, give or take)
+		int f = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		::connect(f, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+		fillers.push_back(f);
+	}
+	turquoise::pool p(turquoise::pool_options{.workers = 1});
+	http::client_options o;
+	o.connect_timeout = 300ms;
+	http::Client client(p, o);
+	auto t0 = std::chrono::steady_clock::now();
+	std::string why = await_failure(client.get("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/"));
+	INFO(why);
+	CHECK(why.rfind("connect timeout", 0) == 0);
+	CHECK(std::chrono::steady_clock::now() - t0 >= 250ms);
+	for (int f : fillers)
+		::close(f);
+	::close(l);
+}
+
 TEST_CASE("client: a pooled connection the server closed is not reused") {
 	turquoise::pool p(turquoise::pool_options{.workers = 2});
 	http::server_options o;

@@ -13,32 +13,7 @@ namespace turquoise::http::detail {
 namespace {
 
 using critical = turquoise::detail::critical;
-constexpr std::size_t read_chunk = 16 * 1024;
-constexpr int max_reads = 16; // per step: a fast stream does not hog a worker
-
-std::string reason(int err) {
-	switch (err) {
-	case ECONNREFUSED: return "connection refused";
-	case ECONNRESET: case EPIPE: case ECONNABORTED: return "connection reset";
-	case ETIMEDOUT: return "connect timeout";
-	default: return describe(err);
-	}
-}
-
 } // namespace
-
-// What a step decided, done by the driver outside the lock, in this order.
-struct client_connection::outcome {
-	std::optional<Promise<Response>> promise; // completed with `value`, `failure` or discard
-	std::optional<Response> value;
-	std::string failure;
-	bool discard = false;
-	std::optional<Pipe::Writer> writer; // the stream: `chunks`, then close or fail
-	std::vector<std::string> chunks;
-	bool end_stream = false;
-	std::optional<std::string> fail_stream;
-	bool reuse = false; // back to the pool
-};
 
 client_connection::client_connection(std::shared_ptr<Client::state> owner, std::string key, int fd)
     : owner_(owner), reactor_(owner->reactor), key_(std::move(key)), fd_(fd), parser_(owner->options.limits) {}
@@ -208,87 +183,6 @@ void client_connection::step_locked(outcome &o) {
 		out_off_ = 0;
 	}
 	read_locked(o); // a server may answer (413, say) before it has read the whole request
-}
-
-void client_connection::read_locked(outcome &o) {
-	char buf[read_chunk];
-	for (int round = 0; round < max_reads; ++round) {
-		ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0)
-			return fail_locked(o, reason(errno) + ": while receiving from " + key_);
-		std::string_view in(buf, static_cast<std::size_t>(n));
-		if (n > 0)
-			in.remove_prefix(parser_.feed(in));
-		else if (!parser_.finish() && !parser_.failed())
-			return fail_locked(o, "connection closed: by " + key_ + " before any response");
-		if (parser_.failed()) {
-			parse_error e = parser_.error();
-			if (e == parse_error::truncated)
-				return fail_locked(o, "connection closed: by " + key_ + " before the response was complete");
-			return fail_locked(o, "malformed response: " + std::string(to_string(e)) + " (from " + key_ + ")");
-		}
-		if (stream_ && parser_.head_done()) {
-			if (!head_delivered_) {
-				head_delivered_ = true;
-				Pipe pipe;
-				Response head;
-				head.status = parser_.current().status;
-				head.headers = parser_.current().headers;
-				head.reader = pipe.reader();
-				writer_ = pipe.writer();
-				o.promise = std::move(promise_);
-				promise_.reset();
-				o.value = std::move(head);
-				reactor_.cancel_timer(total_timer_); // the stream may last: the timeout was for the head
-			}
-			std::string body = parser_.take_body();
-			if (!body.empty()) {
-				o.writer = writer_;
-				o.chunks.push_back(std::move(body));
-			}
-		}
-		if (parser_.ready())
-			return complete_locked(o, in.empty() && n > 0 && keep_alive_ && parser_.keep_alive());
-	}
-}
-
-void client_connection::complete_locked(outcome &o, bool reusable) {
-	reactor_.cancel_timer(total_timer_);
-	if (stream_) {
-		o.writer = writer_;
-		o.end_stream = true;
-		writer_.reset();
-	} else {
-		o.promise = std::move(promise_);
-		o.value = parser_.take();
-	}
-	promise_.reset();
-	if (reusable) {
-		phase_ = phase::idle;
-		o.reuse = true;
-	} else {
-		close_locked();
-	}
-}
-
-void client_connection::fail_locked(outcome &o, std::string message, bool discard) {
-	if (promise_) {
-		o.promise = std::move(promise_);
-		promise_.reset();
-		o.failure = std::move(message);
-		o.discard = discard;
-	} else if (writer_) {
-		o.writer = writer_;
-		o.fail_stream = std::move(message);
-		writer_.reset();
-	}
-	if (auto owner = owner_.lock())
-		owner->count.failures.fetch_add(1, std::memory_order_relaxed);
-	close_locked();
 }
 
 void client_connection::arm_locked() {

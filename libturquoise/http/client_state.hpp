@@ -55,6 +55,9 @@ struct exchange {
 	std::chrono::milliseconds timeout{};
 };
 
+// A failure message's first words for an errno ("connection refused", "connection reset").
+std::string reason(int err);
+
 // One connection of the client. One exchange at a time; at most one thread drives it
 // (`driving`; others set `again`, and the driver steps once more). Promises and the stream's
 // pipe are completed outside the lock, by the driver, in order.
@@ -69,7 +72,19 @@ struct client_connection : std::enable_shared_from_this<client_connection> {
 	bool closed();
 
 private:
-	struct outcome;
+	// What a step decided, done by the driver outside the lock, in this order.
+	struct outcome {
+		std::optional<Promise<Response>> promise; // completed with `value`, `failure` or discard
+		std::optional<Response> value;
+		std::string failure;
+		bool discard = false;
+		std::optional<Pipe::Writer> writer; // the stream: `chunks`, then close or fail
+		std::vector<std::string> chunks;
+		bool end_stream = false;
+		std::optional<std::string> fail_stream;
+		bool reuse = false; // back to the pool
+	};
+
 	static void drive(const std::shared_ptr<client_connection> &c);
 	void step_locked(outcome &o);
 	void read_locked(outcome &o);

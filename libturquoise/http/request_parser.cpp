@@ -8,37 +8,6 @@
 #include <vector>
 
 namespace turquoise::http {
-namespace {
-
-// Every '%' is followed by two hex digits.
-bool valid_escapes(std::string_view s) noexcept {
-	for (std::size_t i = 0; i < s.size(); ++i)
-		if (s[i] == '%') {
-			if (i + 2 >= s.size() || detail::hex_value(s[i + 1]) < 0 || detail::hex_value(s[i + 2]) < 0)
-				return false;
-			i += 2;
-		}
-	return true;
-}
-
-// Decode a query component ('+' is a space); the escapes were validated already.
-std::string decode_component(std::string_view s) {
-	std::string out;
-	out.reserve(s.size());
-	for (std::size_t i = 0; i < s.size(); ++i) {
-		if (s[i] == '+')
-			out.push_back(' ');
-		else if (s[i] == '%' && i + 2 < s.size()) {
-			out.push_back(static_cast<char>(detail::hex_value(s[i + 1]) * 16 + detail::hex_value(s[i + 2])));
-			i += 2;
-		} else
-			out.push_back(s[i]);
-	}
-	return out;
-}
-
-} // namespace
-
 request_parser::request_parser(parser_limits limits) : limits_(limits) {}
 
 void request_parser::reset() {
@@ -242,7 +211,7 @@ void request_parser::on_request_line(std::string_view line) {
 	std::size_t q = path_and_query.find('?');
 	std::string_view path = path_and_query.substr(0, q);
 	std::string_view query = q == std::string_view::npos ? std::string_view() : path_and_query.substr(q + 1);
-	if (!valid_escapes(path) || !valid_escapes(query)) {
+	if (!detail::valid_escapes(path) || !detail::valid_escapes(query)) {
 		fail(parse_error::bad_target);
 		return;
 	}
@@ -260,7 +229,7 @@ void request_parser::on_request_line(std::string_view line) {
 		std::size_t eq = pair.find('=');
 		std::string_view key = pair.substr(0, eq);
 		std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-		req_.query_params.emplace_back(decode_component(key), decode_component(value));
+		req_.query_params.emplace_back(detail::decode_component(key), detail::decode_component(value));
 	}
 	req_.version_major = major;
 	req_.version_minor = minor;

@@ -16,16 +16,7 @@ using critical = turquoise::detail::critical;
 
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t read_cap = 256 * 1024;    // unparsed input kept at most (plus one chunk)
-constexpr std::size_t linger_cap = 1024 * 1024; // bytes drained after our last answer
-constexpr std::uint64_t linger_ns = 2'000'000'000;
 constexpr std::size_t keep_capacity = 256 * 1024; // output buffer kept between answers
-
-std::uint64_t ns(std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count()) * 1'000'000u; }
-
-void append_error(std::string &out, int status, std::string_view why) {
-	Response r(status, std::string(why) + "\n");
-	append_response(out, r, false);
-}
 
 } // namespace
 
@@ -290,32 +281,6 @@ void server_connection::parse_locked(std::vector<job> &jobs, std::uint64_t now) 
 		request_started_ns = now;
 }
 
-// After our last answer: half-close, then read and discard until the peer's FIN (bounded), so
-// that input still arriving does not make our kernel reset the connection before the peer has
-// read the answer.
-void server_connection::linger_locked() {
-	if (!lingering) {
-		lingering = true;
-		last_activity_ns = now_ns();
-		::shutdown(fd, SHUT_WR);
-	}
-	char buf[4096];
-	for (;;) {
-		ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-		if (n > 0) {
-			drained += static_cast<std::size_t>(n);
-			if (drained > linger_cap)
-				return close_locked(false);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return;
-		} else {
-			return close_locked(false);
-		}
-	}
-}
-
 void server_connection::arm_locked() {
 	if (closed)
 		return;
@@ -350,57 +315,6 @@ void server_connection::arm_locked() {
 	} catch (const std::exception &) {
 		close_locked(false); // the pool is shutting down
 	}
-}
-
-void server_connection::check_timeouts(std::uint64_t now) {
-	critical cs;
-	guarded_lock lock(mutex);
-	if (closed)
-		return;
-	const server_options &o = server->options;
-	auto over = [now](std::uint64_t since, std::uint64_t limit) { return since && now > since && now - since > limit; };
-	if (lingering) {
-		if (over(last_activity_ns, linger_ns))
-			close_locked(false);
-		return;
-	}
-	if (over(write_blocked_ns, ns(o.write_timeout))) {
-		server->count.timeouts.fetch_add(1, std::memory_order_relaxed);
-		return close_locked(false);
-	}
-	if (busy || !pending.empty() || out_off < out.size())
-		return; // we owe answers: the handlers' time, not the peer's
-	if (over(request_started_ns, ns(o.request_timeout))) {
-		server->count.timeouts.fetch_add(1, std::memory_order_relaxed);
-		append_error(out, 408, "request timeout");
-		close_after_flush = true;
-		in.clear();
-		in_off = 0;
-		schedule();
-	} else if (!request_started_ns && over(last_activity_ns, ns(o.idle_timeout))) {
-		server->count.timeouts.fetch_add(1, std::memory_order_relaxed);
-		close_locked(false);
-	}
-}
-
-void server_connection::close_now() {
-	critical cs;
-	guarded_lock lock(mutex);
-	close_locked(false);
-}
-
-void server_connection::close_locked(bool count_drop) {
-	if (closed)
-		return;
-	closed = true;
-	server->reactor.forget(fd);
-	::close(fd);
-	if (count_drop)
-		server->count.dropped.fetch_add(1, std::memory_order_relaxed);
-	pending.clear();
-	std::string().swap(in);
-	std::string().swap(out);
-	server->forget_connection(this);
 }
 
 } // namespace turquoise::http::detail

@@ -121,5 +121,11 @@ private:
 	void schedule();
 };
 
+// An answer of our own (decoder errors, 408, failed handlers): text/plain, then close.
+inline void append_error(std::string &out, int status, std::string_view why) {
+	Response r(status, std::string(why) + "\n");
+	append_response(out, r, false);
+}
+
 } // namespace detail
 } // namespace turquoise::http

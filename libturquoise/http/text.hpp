@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 
 namespace turquoise::http::detail {
@@ -71,6 +72,33 @@ void for_each_list_element(std::string_view list, F &&f) {
 		if (!token.empty())
 			f(token);
 	}
+}
+
+// Every '%' is followed by two hex digits.
+inline bool valid_escapes(std::string_view s) noexcept {
+	for (std::size_t i = 0; i < s.size(); ++i)
+		if (s[i] == '%') {
+			if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
+				return false;
+			i += 2;
+		}
+	return true;
+}
+
+// Decode a query component ('+' is a space); the escapes were validated already.
+inline std::string decode_component(std::string_view s) {
+	std::string out;
+	out.reserve(s.size());
+	for (std::size_t i = 0; i < s.size(); ++i) {
+		if (s[i] == '+')
+			out.push_back(' ');
+		else if (s[i] == '%' && i + 2 < s.size()) {
+			out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+			i += 2;
+		} else
+			out.push_back(s[i]);
+	}
+	return out;
 }
 
 } // namespace turquoise::http::detail
