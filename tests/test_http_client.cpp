@@ -45,12 +45,12 @@ std::string await_failure(const Future<http::Response> &f) {
 }
 
 // A one-shot peer on 127.0.0.1: accepts one connection, reads what comes for a moment, writes
-// `reply` (then closes unless told to keep it open for `hold`).
+// `reply`, then closes (with a reset if `reset`).
 struct scripted_peer {
 	int listen_fd = -1;
 	std::uint16_t port = 0;
 	std::thread thread;
-	explicit scripted_peer(std::string reply, std::chrono::milliseconds hold = 0ms) {
+	explicit scripted_peer(std::string reply, bool reset = false) {
 		listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		sockaddr_in addr{};
 		addr.sin_family = AF_INET;
@@ -60,7 +60,7 @@ struct scripted_peer {
 		REQUIRE(::listen(listen_fd, 4) == 0);
 		::getsockname(listen_fd, reinterpret_cast<sockaddr *>(&addr), &len);
 		port = ntohs(addr.sin_port);
-		thread = std::thread([this, reply = std::move(reply), hold] {
+		thread = std::thread([this, reply = std::move(reply), reset] {
 			int fd = ::accept(listen_fd, nullptr, nullptr);
 			if (fd < 0)
 				return;
@@ -69,7 +69,10 @@ struct scripted_peer {
 			if (::poll(&pfd, 1, 2000) > 0)
 				[[maybe_unused]] ssize_t n = ::recv(fd, buf, sizeof buf, 0);
 			[[maybe_unused]] ssize_t n = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
-			std::this_thread::sleep_for(hold);
+			if (reset) {
+				linger lg{1, 0};
+				setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			}
 			::close(fd);
 		});
 	}
@@ -212,6 +215,12 @@ TEST_CASE("client: refused, timeout, reset, closed early, malformed, bad urls, d
 	{
 		scripted_peer silent_close("");
 		CHECK(await_failure(client.get("http://127.0.0.1:" + std::to_string(silent_close.port) + "/")).rfind("connection closed", 0) == 0);
+	}
+	{
+		scripted_peer reset("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npart", true);
+		std::string why = await_failure(client.get("http://127.0.0.1:" + std::to_string(reset.port) + "/"));
+		INFO(why);
+		CHECK(why.rfind("connection reset", 0) == 0);
 	}
 	{
 		// HTTP/1.0 answer without a length: the body is what comes before the close.
