@@ -262,6 +262,28 @@ TEST_CASE("streamed answers: a Response with a reader goes out chunk by chunk as
 	INFO(c.buffered());
 	REQUIRE(after);
 	CHECK(after->body == "path=/after body="); // the next answer follows the stream
+
+	// A subscriber that goes away: the producer sees its reader closed.
+	turquoise::Pipe second;
+	s.route("/events", [&second](const http::Request &) -> Future<http::Response> {
+		http::Response a = http::OK();
+		a.reader = second.reader();
+		return a;
+	});
+	{
+		raw_socket gone(s.port());
+		REQUIRE(gone.send("GET /events HTTP/1.1\r\n\r\n"));
+		REQUIRE(second.writer().write("hello"));
+		CHECK(eventually([&] {
+			gone.closed_by_peer(10ms);
+			return gone.buffered().find("hello") != std::string::npos;
+		}));
+	}
+	Future<turquoise::Nothing> closed = second.writer().readerClosed();
+	CHECK(eventually([&] {
+		second.writer().write("tick"); // the server notices the close when it writes
+		return closed.isReady();
+	}));
 }
 
 TEST_CASE("a spinning handler is preempted: other connections are answered meanwhile") {

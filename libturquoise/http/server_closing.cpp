@@ -92,6 +92,11 @@ void server_connection::close_locked(bool count_drop) {
 	::close(fd);
 	if (count_drop)
 		server->count.dropped.fetch_add(1, std::memory_order_relaxed);
+	// A streamed answer's producer learns that nobody reads any more (readerClosed()); closed
+	// from a task of its own, since its callbacks must not run under our lock.
+	for (slot &s : pending)
+		if (s.stream)
+			close_stream_later(std::move(*s.stream));
 	pending.clear();
 	std::string().swap(in);
 	std::string().swap(out);

@@ -102,6 +102,8 @@ void server_connection::fill(std::uint64_t seq, const Future<Response> &f) {
 		append_response(s.bytes, r, s.keep_alive, s.head);
 		if (r.reader && !s.head)
 			s.stream = r.reader;
+		else if (r.reader)
+			close_stream_later(*r.reader); // HEAD: the stream is not sent
 	} else if (f.isFailed()) {
 		append_error(s.bytes, 500, f.failure());
 	} else {
@@ -137,6 +139,14 @@ void server_connection::on_chunk(const Future<std::string> &f) {
 
 bool server_connection::stream_read_due_locked() const {
 	return streaming && !stream_read_out && out.size() - out_off < server->options.max_output;
+}
+
+void server_connection::close_stream_later(Pipe::Reader reader) {
+	try {
+		server->reactor.post([reader]() mutable { reader.close(); });
+	} catch (const std::exception &) {
+		// the pool is shutting down: the reader goes with it
+	}
 }
 
 void server_connection::schedule() {

@@ -119,6 +119,7 @@ private:
 	bool stream_read_due_locked() const;
 	void close_locked(bool count_drop);
 	void schedule();
+	void close_stream_later(Pipe::Reader reader);
 };
 
 // An answer of our own (decoder errors, 408, failed handlers): text/plain, then close.
