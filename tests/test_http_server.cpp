@@ -3,6 +3,7 @@
 #include "http_helpers.hpp"
 
 #include <turquoise/http/server.hpp>
+#include <turquoise/metrics/metrics.hpp>
 #include <turquoise/util/pipe.hpp>
 
 #include <atomic>
@@ -345,4 +346,28 @@ TEST_CASE("garbage, truncated requests and resets: 400 or a dropped connection, 
 	s.stop();
 	CHECK(ok.closed_by_peer());
 	CHECK(s.connections() == 0);
+}
+
+TEST_CASE("server counters as metrics: registered by listen, live, removed by stop") {
+	turquoise::pool p(turquoise::pool_options{.workers = 1});
+	http::server_options o;
+	o.metrics_prefix = "test_http_server";
+	http::Server s = listen(p, o);
+	s.route("/", echo_path);
+	{
+		raw_socket c(s.port());
+		REQUIRE(c.send("GET / HTTP/1.1\r\n\r\nNOT HTTP\r\n\r\n"));
+		CHECK(c.response()->status == 200);
+		CHECK(c.response()->status == 400);
+	}
+	std::string snap = turquoise::metrics::snapshot();
+	INFO(snap);
+	CHECK(snap.find("\"test_http_server/bad_requests\":1") != std::string::npos);
+	CHECK(snap.find("\"test_http_server/requests\":1") != std::string::npos);
+	CHECK(snap.find("\"test_http_server/accepted\":1") != std::string::npos);
+	// A second server under the same prefix is refused.
+	auto twin = http::Server::listen(p, o);
+	CHECK(twin.isError());
+	s.stop();
+	CHECK(turquoise::metrics::snapshot().find("test_http_server/") == std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include "socket.hpp"
 
 #include <turquoise/guarded_lock.hpp>
+#include <turquoise/metrics/metrics.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -152,9 +153,44 @@ void Server::state::forget_connection(server_connection *c) {
 	}
 }
 
+Try<Nothing> Server::state::add_metrics() {
+	const std::string &prefix = options.metrics_prefix;
+	if (prefix.empty())
+		return Nothing();
+	std::weak_ptr<state> weak = weak_from_this();
+	auto gauge = [&](const char *name, auto read) -> Try<Nothing> {
+		metrics::Gauge g(prefix + "/" + name, [weak, read]() -> double {
+			auto self = weak.lock();
+			if (!self)
+				throw std::runtime_error("stopped"); // omitted from the snapshot
+			return static_cast<double>(read(*self));
+		});
+		Try<Nothing> added = metrics::add(g);
+		if (added.isSome())
+			metric_names.push_back(prefix + "/" + name);
+		return added;
+	};
+	std::vector<Try<Nothing>> results;
+	results.push_back(gauge("accepted", [](state &s) { return s.count.accepted.load(); }));
+	results.push_back(gauge("requests", [](state &s) { return s.count.requests.load(); }));
+	results.push_back(gauge("bad_requests", [](state &s) { return s.count.bad_requests.load(); }));
+	results.push_back(gauge("rejected_connections", [](state &s) { return s.count.rejected.load(); }));
+	results.push_back(gauge("timeouts", [](state &s) { return s.count.timeouts.load(); }));
+	results.push_back(gauge("dropped", [](state &s) { return s.count.dropped.load(); }));
+	results.push_back(gauge("open", [](state &s) {
+		guarded_lock lock(s.mutex);
+		return s.conns.size();
+	}));
+	for (auto &r : results)
+		if (r.isError())
+			return Error("metric " + r.error());
+	return Nothing();
+}
+
 void Server::state::stop() {
 	critical cs;
 	std::unordered_map<server_connection *, std::shared_ptr<server_connection>> all;
+	std::vector<std::string> names;
 	{
 		guarded_lock lock(mutex);
 		if (stopped)
@@ -164,7 +200,10 @@ void Server::state::stop() {
 		::close(listen_fd);
 		reactor.cancel_timer(sweeper);
 		all.swap(conns);
+		names.swap(metric_names);
 	}
+	for (const std::string &name : names)
+		metrics::remove(name);
 	for (auto &[p, c] : all)
 		c->close_now();
 }
@@ -177,6 +216,10 @@ Try<Server> Server::listen(pool &p, server_options options) {
 	if (fd < 0)
 		return Error("http::Server::listen: " + error);
 	auto s = std::make_shared<state>(p, std::move(options), fd, bound);
+	if (Try<Nothing> m = s->add_metrics(); m.isError()) {
+		s->stop();
+		return Error("http::Server::listen: " + m.error());
+	}
 	try {
 		guarded_lock lock(s->mutex);
 		s->arm_accept();

@@ -34,6 +34,7 @@ struct Server::state : std::enable_shared_from_this<Server::state> {
 	std::shared_ptr<const Handler> fallback;
 	std::unordered_map<detail::server_connection *, std::shared_ptr<detail::server_connection>> conns;
 	pool::timer_id sweeper = 0;
+	std::vector<std::string> metric_names; // registered (server_options::metrics_prefix)
 
 	struct counters {
 		std::atomic<std::uint64_t> accepted{0}, requests{0}, bad_requests{0}, rejected{0}, timeouts{0},
@@ -48,6 +49,7 @@ struct Server::state : std::enable_shared_from_this<Server::state> {
 	void arm_sweeper();
 	void sweep();
 	void forget_connection(detail::server_connection *c);
+	Try<Nothing> add_metrics();
 	void stop();
 };
 

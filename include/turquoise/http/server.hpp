@@ -23,7 +23,7 @@
 // (a later answer that is ready first waits for the earlier ones); HEAD gets the headers of the
 // GET answer without its body.
 //
-// Limits and faults, each answered and counted (server_stats):
+// Limits and faults, each answered and counted (server_stats, and metrics if asked for):
 //   - header section over limits.max_header_bytes (64 KiB) or limits.max_headers (100): 431,
 //     request line over limits.max_request_line (8 KiB): 414; body over limits.max_body
 //     (1 MiB): 413; malformed request: 400 (or 501/505): the answer is sent after the answers
@@ -73,6 +73,11 @@ struct server_options {
 	std::chrono::milliseconds idle_timeout{60'000};
 	std::chrono::milliseconds request_timeout{10'000};
 	std::chrono::milliseconds write_timeout{10'000};
+	// Non-empty: the server_stats counters are also metrics (metrics.hpp), as gauges named
+	// "<prefix>/accepted", "/requests", "/bad_requests", "/rejected_connections", "/timeouts",
+	// "/dropped", "/open", registered by listen() and removed by stop(). listen() fails if one
+	// of the names is taken.
+	std::string metrics_prefix;
 };
 
 struct server_stats {
