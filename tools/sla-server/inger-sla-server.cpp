@@ -8,22 +8,19 @@
 //                   N missing, not a decimal number, or > 10,000,000: 400
 //   GET /stats      200, the pool's per-worker statistics as JSON
 //   other paths 404; other methods on /spin and /stats 405; malformed requests 400 (or the
-//   status the parser names: 413, 414, 431, 501, 505), then the connection is closed.
+//   status the decoder names: 408, 413, 414, 431, 501, 505), then the connection is closed.
 //
-// Every connection is driven by pool tasks: a task runs when the socket is readable (or, with
-// output pending, writable), reads what is there, answers the complete requests in order, and
-// arms the next wait. SIGINT/SIGTERM: stop accepting, drop pending waits, shutdown(cancel).
-#include <turquoise/guarded_lock.hpp>
+// The routes are handlers on turquoise::http::Server (keep-alive, pipelining, limits and
+// timeouts as documented in turquoise/http/server.hpp), whose connections are driven by tasks
+// of the same preemptive pool. SIGINT/SIGTERM: stop the server (closing every connection),
+// shutdown(cancel).
 #include <turquoise/http.hpp>
 #include <turquoise/pool.hpp>
 
 #include <inger/inger.hpp>
-#include <libinger.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
-#include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -32,27 +29,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <memory>
-#include <mutex>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <string>
 #include <string_view>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <system_error>
 #include <thread>
-#include <unistd.h>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 namespace {
 
 namespace http = turquoise::http;
-using turquoise::guarded_lock;
-using turquoise::unique_function;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -196,147 +182,23 @@ double calibrate() {
 	return rates[rates.size() / 2];
 }
 
-// Preemption. The connection tasks run their bookkeeping (I/O, parsing, allocation, the reactor)
-// with preemption deferred, and allow it only while burning CPU for /spin: that part is what the
+// Preemption. The handlers run their bookkeeping (query parsing, building the answer) with
+// preemption deferred, and allow it only while burning CPU for /spin: that part is what the
 // experiment is about, and the bookkeeping is short. It also means that a task cancelled by
-// pool.shutdown(cancel) is always cancelled inside burn(), never halfway through a malloc,
-// a container update or an fd hand-over, so shutdown leaves nothing half-done (main() frees the
-// connections such tasks held).
+// pool.shutdown(cancel) is always cancelled inside burn(), never halfway through a malloc or
+// a container update.
 using no_preemption_scope = inger::critical_section;
-
-// Inside the (single) no_preemption_scope of a connection task: preemptible again meanwhile.
-class preemption_window {
-public:
-	preemption_window() noexcept { linger_critical_end(); }
-	~preemption_window() { linger_critical_begin(); }
-	preemption_window(const preemption_window &) = delete;
-	preemption_window &operator=(const preemption_window &) = delete;
-};
 
 void spin_us(std::uint64_t us) {
 	auto iterations = static_cast<std::uint64_t>(double(us) * iterations_per_us);
-	preemption_window preemptible;
-	burn(iterations, us);
+	burn(iterations, us); // preemptible: the server calls handlers outside critical sections
 }
 
 // ---------------------------------------------------------------------------------------------
-// Waits on fds, through the pool's reactor.
-//
-// Every pending wait is recorded so that stop() can forget them all before pool.shutdown().
-
-class reactor {
-public:
-	explicit reactor(turquoise::pool &p) : pool_(p) {}
-
-	// Run fn as a task once fd is readable (or writable). False when stopping or on failure:
-	// fn has then been destroyed without running.
-	bool arm(int fd, bool writable, unique_function<void()> fn) noexcept {
-		try {
-			return arm_direct(fd, writable, std::move(fn));
-		} catch (...) {
-			return false;
-		}
-	}
-
-	// No more waits; pending ones are dropped (their callbacks destroyed, which closes their
-	// connections).
-	void stop() {
-		guarded_lock lock(mutex_);
-		stopping_ = true;
-		for (int fd : armed_)
-			pool_.forget(fd);
-		armed_.clear();
-	}
-
-	bool stopping() {
-		guarded_lock lock(mutex_);
-		return stopping_;
-	}
-
-private:
-	bool arm_direct(int fd, bool writable, unique_function<void()> fn) {
-		guarded_lock lock(mutex_);
-		if (stopping_)
-			return false;
-		auto cb = [this, fd, fn = std::move(fn)]() mutable {
-			{
-				guarded_lock lock(mutex_);
-				armed_.erase(fd);
-			}
-			fn(); // not inside a critical section: fn sets up its own
-		};
-		if (writable)
-			pool_.when_writable(fd, std::move(cb));
-		else
-			pool_.when_readable(fd, std::move(cb));
-		armed_.insert(fd);
-		return true;
-	}
-
-	turquoise::pool &pool_;
-	std::mutex mutex_;
-	bool stopping_ = false;
-	std::unordered_set<int> armed_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// The server
+// The routes, on turquoise::http::Server (tasks on the pool; see turquoise/http/server.hpp)
 
 turquoise::pool *g_pool = nullptr;
-reactor *g_reactor = nullptr;
-int g_listen_fd = -1;
-
 constexpr std::uint64_t max_spin_us = 10'000'000;
-constexpr std::size_t out_high_water = 64 * 1024; // stop answering, flush first
-constexpr std::size_t read_cap = 256 * 1024;      // read at most this much before parsing
-constexpr std::size_t read_chunk = 16 * 1024;
-constexpr std::size_t linger_drain_cap = 1024 * 1024;
-
-// Every live connection, so that main() can free the ones whose task was cancelled by
-// pool.shutdown(cancel) while preempted (objects on a cancelled task's stack are never
-// destroyed; the connection, and the request it is answering, hang off this set instead).
-std::mutex g_connections_mutex;
-std::unordered_set<struct connection *> g_connections;
-
-struct connection {
-	int fd;
-	http::request_parser parser;
-	http::request current; // the request being answered
-	std::string in;
-	std::size_t in_off = 0;
-	std::string out;
-	std::size_t out_off = 0;
-	bool close_after_flush = false; // Connection: close, HTTP/1.0, or a parse error
-	bool peer_eof = false;
-	std::size_t drained = 0; // lingering close: bytes discarded after our FIN
-
-	explicit connection(int f) : fd(f) {
-		guarded_lock lock(g_connections_mutex);
-		g_connections.insert(this);
-	}
-	connection(const connection &) = delete;
-	connection &operator=(const connection &) = delete;
-	// Also reached when a pending wait is dropped (reactor::stop, pool shutdown): no pool
-	// calls here, just the close.
-	~connection() {
-		{
-			guarded_lock lock(g_connections_mutex);
-			g_connections.erase(this);
-		}
-		if (fd >= 0)
-			::close(fd);
-	}
-};
-using conn_ptr = std::unique_ptr<connection>;
-
-void serve(conn_ptr c) noexcept;
-void linger(conn_ptr c) noexcept;
-
-void close_conn(conn_ptr c) {
-	g_pool->forget(c->fd); // nothing is registered while a task holds the connection
-	::close(c->fd);
-	c->fd = -1;
-}
 
 void append_u64(std::string &out, std::uint64_t v) {
 	char buf[24];
@@ -388,217 +250,31 @@ std::string stats_json() {
 	return j;
 }
 
-// Answer one request (appended to out).
-void handle(const http::request &r, std::string &out) {
-	http::response resp;
-	resp.keep_alive = r.keep_alive;
-	std::string body;
-	if (r.path == "/spin" || r.path == "/stats") {
-		if (r.method != "GET") {
-			resp.status = 405;
-			resp.body = "method not allowed\n";
-			resp.extra_headers.emplace_back("Allow", "GET");
-		} else if (r.path == "/spin") {
-			std::uint64_t us = 0;
-			auto v = r.find_query("us");
-			if (!v || !parse_number(*v, us) || us > max_spin_us) {
-				resp.status = 400;
-				resp.body = "bad request: us must be an integer 0..10000000\n";
-			} else {
-				spin_us(us);
-				resp.body = "ok";
-			}
-		} else {
-			body = stats_json();
-			resp.content_type = "application/json";
-			resp.body = body;
-		}
-	} else {
-		resp.status = 404;
-		resp.body = "not found\n";
+turquoise::Future<http::Response> spin(const http::Request &r) {
+	std::uint64_t us = 0;
+	{
+		no_preemption_scope bookkeeping;
+		if (r.method != "GET")
+			return http::MethodNotAllowed("GET");
+		auto v = r.find_query("us");
+		if (!v || !parse_number(*v, us) || us > max_spin_us)
+			return http::BadRequest("bad request: us must be an integer 0..10000000\n");
 	}
-	http::append_response(out, resp);
-}
-
-void error_response(http::parse_error e, std::string &out) {
-	std::string body = "bad request: ";
-	body += http::to_string(e);
-	body += '\n';
-	http::response resp;
-	resp.status = http::status_for(e);
-	resp.body = body;
-	resp.keep_alive = false;
-	http::append_response(out, resp);
-}
-
-void wait_then(conn_ptr c, bool writable, void (*next)(conn_ptr) noexcept) {
-	int fd = c->fd;
-	g_reactor->arm(fd, writable, [c = std::move(c), next]() mutable { next(std::move(c)); });
-	// On failure (stopping) the callback, and with it the connection, is already gone.
-}
-
-// The connection's task: flush, answer buffered requests, read; until a wait or the close.
-void serve(conn_ptr c) noexcept {
-	no_preemption_scope bookkeeping; // preemptible only inside spin_us()
-	try {
-		for (;;) {
-			while (c->out_off < c->out.size()) {
-				ssize_t n = ::send(c->fd, c->out.data() + c->out_off, c->out.size() - c->out_off, MSG_NOSIGNAL);
-				if (n > 0) {
-					c->out_off += static_cast<std::size_t>(n);
-				} else if (n < 0 && errno == EINTR) {
-					continue;
-				} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-					return wait_then(std::move(c), true, serve);
-				} else {
-					return close_conn(std::move(c));
-				}
-			}
-			c->out.clear();
-			c->out_off = 0;
-			if (c->close_after_flush)
-				return linger(std::move(c));
-
-			while (c->in_off < c->in.size() && !c->close_after_flush && c->out.size() < out_high_water) {
-				std::string_view rest(c->in.data() + c->in_off, c->in.size() - c->in_off);
-				c->in_off += c->parser.feed(rest);
-				if (c->parser.ready()) {
-					c->current = c->parser.take();
-					handle(c->current, c->out);
-					if (!c->current.keep_alive)
-						c->close_after_flush = true;
-					c->current = http::request{};
-				} else if (c->parser.failed()) {
-					error_response(c->parser.error(), c->out);
-					c->close_after_flush = true;
-				}
-			}
-			if (c->in_off >= c->in.size() || c->close_after_flush) {
-				c->in.clear();
-				c->in_off = 0;
-			}
-			if (!c->out.empty() || c->close_after_flush || c->in_off < c->in.size())
-				continue;
-			if (c->peer_eof)
-				return close_conn(std::move(c)); // a partial request, if any, is dropped
-
-			bool got = false;
-			while (c->in.size() < read_cap) {
-				std::size_t old = c->in.size();
-				c->in.resize(old + read_chunk);
-				ssize_t n = ::recv(c->fd, c->in.data() + old, read_chunk, 0);
-				c->in.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-				if (n > 0) {
-					got = true;
-				} else if (n == 0) {
-					c->peer_eof = true;
-					break;
-				} else if (errno == EINTR) {
-					continue;
-				} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-					break;
-				} else {
-					return close_conn(std::move(c)); // ECONNRESET & co.
-				}
-			}
-			if (!got && !c->peer_eof)
-				return wait_then(std::move(c), false, serve);
-		}
-	} catch (...) {
-		if (c && c->fd >= 0)
-			close_conn(std::move(c));
-	}
-}
-
-// Closing after our last answer: send FIN, then read and discard until the peer's FIN (bounded),
-// so that input still arriving does not make our kernel reset the connection before the peer
-// has read the answer.
-void linger(conn_ptr c) noexcept {
+	spin_us(us);
 	no_preemption_scope bookkeeping;
-	try {
-		if (c->drained == 0)
-			::shutdown(c->fd, SHUT_WR);
-		char buf[4096];
-		for (;;) {
-			ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
-			if (n > 0) {
-				c->drained += static_cast<std::size_t>(n);
-				if (c->drained > linger_drain_cap)
-					return close_conn(std::move(c));
-			} else if (n < 0 && errno == EINTR) {
-				continue;
-			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				c->drained = std::max<std::size_t>(c->drained, 1);
-				return wait_then(std::move(c), false, linger);
-			} else {
-				return close_conn(std::move(c));
-			}
-		}
-	} catch (...) {
-		if (c && c->fd >= 0)
-			close_conn(std::move(c));
-	}
+	return http::OK("ok");
 }
 
-void arm_listen();
-
-void on_listen_ready() noexcept {
+turquoise::Future<http::Response> stats(const http::Request &r) {
 	no_preemption_scope bookkeeping;
-	for (int k = 0; k < 256; ++k) {
-		int fd = ::accept4(g_listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				// Out of descriptors: try again a little later instead of spinning on the
-				// (still readable) listen socket.
-				try {
-					if (!g_reactor->stopping())
-						g_pool->after(std::chrono::milliseconds(10), [] {
-							no_preemption_scope bookkeeping;
-							arm_listen();
-						});
-				} catch (...) {
-				}
-				return;
-			}
-			break; // EAGAIN, or something we cannot fix by retrying now
-		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		try {
-			auto c = std::make_unique<connection>(fd);
-			// The first request usually arrives with the connection: try reading right away.
-			g_pool->post([c = std::move(c)]() mutable { serve(std::move(c)); });
-		} catch (...) {
-			// The task (and the connection with it) was destroyed.
-		}
-	}
-	arm_listen();
+	if (r.method != "GET")
+		return http::MethodNotAllowed("GET");
+	return http::OK(stats_json(), "application/json");
 }
 
-void arm_listen() { g_reactor->arm(g_listen_fd, false, [] { on_listen_ready(); }); }
-
-int open_listener(const options &o, int &port) {
-	int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	sockaddr_in addr{};
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons(static_cast<std::uint16_t>(o.port));
-	inet_pton(AF_INET, o.bind.c_str(), &addr.sin_addr);
-	if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-		int e = errno;
-		::close(fd);
-		errno = e;
-		return -1;
-	}
-	socklen_t len = sizeof addr;
-	getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-	port = ntohs(addr.sin_port);
-	return fd;
+turquoise::Future<http::Response> not_found(const http::Request &) {
+	no_preemption_scope bookkeeping;
+	return http::NotFound("not found\n");
 }
 
 } // namespace
@@ -620,52 +296,43 @@ int main(int argc, char **argv) {
 
 	iterations_per_us = calibrate();
 
-	int port = 0;
-	g_listen_fd = open_listener(o, port);
-	if (g_listen_fd < 0) {
-		std::fprintf(stderr, "inger-sla-server: cannot listen on %s:%d: %s\n", o.bind.c_str(), o.port,
-		             std::strerror(errno));
-		return 1;
-	}
-
 	turquoise::pool_options po;
 	po.workers = o.workers;
 	po.quantum = o.no_preempt ? turquoise::no_preemption : std::chrono::microseconds(o.quantum_us);
 	{
 		turquoise::pool pool(po);
 		g_pool = &pool;
-		reactor r(pool);
-		g_reactor = &r;
-		arm_listen();
+		http::server_options so;
+		so.ip = o.bind;
+		so.port = static_cast<std::uint16_t>(o.port);
+		so.backlog = SOMAXCONN;
+		turquoise::Try<http::Server> server = http::Server::listen(pool, so);
+		if (server.isError()) {
+			std::fprintf(stderr, "inger-sla-server: cannot listen on %s:%d: %s\n", o.bind.c_str(), o.port,
+			             server.error().c_str());
+			return 1;
+		}
+		server.get().route("/spin", spin);
+		server.get().route("/stats", stats);
+		server.get().fallback(not_found);
 
 		std::string quantum = o.no_preempt ? std::string("none") : std::to_string(o.quantum_us) + "us";
 		std::fprintf(stderr,
 		             "inger-sla-server: listening on %s port=%d workers=%u quantum=%s "
 		             "calibration=%.1f iterations/us\n",
-		             o.bind.c_str(), port, pool.size(), quantum.c_str(), iterations_per_us);
+		             o.bind.c_str(), server.get().port(), pool.size(), quantum.c_str(), iterations_per_us);
 		std::fflush(stderr);
 
 		int sig = 0;
 		while (sigwait(&stop_signals, &sig) != 0) {
 		}
-		// Stop accepting and drop every pending wait (closing idle connections), give a task the
-		// event thread may be handing over right now a moment to land, then cancel the rest.
-		r.stop();
+		// Stop accepting and close every connection, give a task the event thread may be
+		// handing over right now a moment to land, then cancel the rest.
+		server.get().stop();
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		pool.shutdown(turquoise::shutdown_mode::cancel);
-		// What is left belonged to tasks cancelled mid-run (no other owner remains: the workers
-		// and the event thread are gone, dropped waits and queued tasks were destroyed).
-		std::vector<connection *> orphans;
-		{
-			guarded_lock lock(g_connections_mutex);
-			orphans.assign(g_connections.begin(), g_connections.end());
-		}
-		for (connection *c : orphans)
-			delete c;
-		g_reactor = nullptr;
 		g_pool = nullptr;
 		std::fprintf(stderr, "inger-sla-server: %s, shut down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	}
-	::close(g_listen_fd);
 	return 0;
 }

@@ -1,5 +1,5 @@
-// turquoise/metrics/endpoint.hpp — an HTTP endpoint serving the metrics registry from a
-// pool's reactor (non-blocking sockets, every step a short pool task).
+// turquoise/metrics/endpoint.hpp — an HTTP endpoint serving the metrics registry: two routes
+// on turquoise::http::Server (http/server.hpp: its limits, timeouts and keep-alive apply).
 //
 //   auto ep = metrics::serve(pool, 0);       // 127.0.0.1, port 0: any free port
 //   ep.get().port();                           // the port bound
@@ -8,9 +8,8 @@
 //   HEAD of either          -> the same headers, no body
 //   other path             -> 404; other method on those paths -> 405 (Allow: GET, HEAD)
 //   malformed request      -> the parser's status (400, 413, ...), then the connection closes
-// Requests are parsed with turquoise::http::request_parser; keep-alive and pipelining are
-// supported (answers in order); "Connection: close" or HTTP/1.0 without keep-alive closes after
-// the answer. A query string is ignored.
+// Keep-alive and pipelining are supported (answers in order); "Connection: close" or HTTP/1.0
+// without keep-alive closes after the answer. A query string is ignored.
 //
 // The Endpoint handle stops serving when stop() is called or it is destroyed (listening socket
 // and every connection closed); it must be stopped before the pool is destroyed.
