@@ -6,6 +6,9 @@
 //   BM_CppLaunch/{unlimited,budget_1000us}  BM_PthreadCreateJoin (an empty thread)
 //   BM_PauseResume/{unlimited,...}          BM_BoostFiberRoundTrip (Boost.Context switch there
 //                                           and back)
+//   (all of the above)                      BM_BareSwitchRoundTrip (libinger's own register
+//                                           switch there and back, nothing else: the floor;
+//                                           bench_bare_switch.cpp)
 //   BM_CancelPaused/batch:{32,256} (ns_per_cancel counter)
 //   BM_ResumePreempted/budget_{20,100}us    (informative: a timer signal per iteration)
 //   BM_PreemptionOvershoot/budget_100us     (counters: overshoot p50/p99/max in ns)
@@ -261,6 +264,13 @@ void BM_BoostFiberRoundTrip(benchmark::State &state) {
 	// f's destructor unwinds the fiber's stack.
 }
 
+} // namespace
+
+// Yardstick: libinger's bare register switch there and back (bench_bare_switch.cpp).
+void BM_BareSwitchRoundTrip(benchmark::State &state);
+
+namespace {
+
 // ---- cancel ------------------------------------------------------------------------------
 
 // Batch: launch N functions that pause (untimed, between PauseTiming/ResumeTiming), then
@@ -372,6 +382,7 @@ BENCHMARK(BM_PthreadCreateJoin)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_PauseResume, unlimited, LINGER_UNLIMITED);
 BENCHMARK_CAPTURE(BM_PauseResume, budget_1000us, 1000);
 BENCHMARK(BM_BoostFiberRoundTrip);
+BENCHMARK(BM_BareSwitchRoundTrip);
 BENCHMARK(BM_CancelPaused)->ArgName("batch")->Arg(32)->Arg(256)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ResumePreempted, budget_20us, 20)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ResumePreempted, budget_100us, 100)->Unit(benchmark::kMicrosecond);

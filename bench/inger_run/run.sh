@@ -9,7 +9,8 @@
 #   bench/inger_run/run.sh                 build (Release) and run, 3 repetitions
 # Options:
 #   --no-build           use the inger-run already built in the build dir
-#   --build-dir DIR      build dir (default build-release, at the repo root)
+#   --build-dir DIR      build dir (default $BUILD_DIR, or build-release, at the repo root);
+#                        configured (Release) only if it is not yet, then inger-run built
 #   --repeat N           repetitions of each (program, mode); the median is reported (default 3)
 #   --quanta "A B"       the quanta in µs (default "20 100")
 #   --programs "A B"     a subset of: perl bash sed xz (default all four)
@@ -23,7 +24,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 
-build=1 build_dir=build-release repeat=3 quanta="20 100" programs="perl bash sed xz" out=""
+build=1 build_dir=${BUILD_DIR:-build-release} repeat=3 quanta="20 100" programs="perl bash sed xz" out=""
 die() { echo "run.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --quanta) quanta=${2:?}; shift ;;
     --programs) programs=${2:?}; shift ;;
     --out) out=${2:?}; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown option $1 (--help)" ;;
   esac
   shift
@@ -41,7 +42,8 @@ done
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || die "--repeat wants a positive number"
 for q in $quanta; do [[ "$q" =~ ^[1-9][0-9]*$ ]] || die "--quanta wants positive numbers"; done
 if [ "$build" = 1 ]; then
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DINGER_TESTS=OFF >/dev/null
+  [ -f "$build_dir/CMakeCache.txt" ] ||
+    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DINGER_TESTS=OFF >/dev/null
   cmake --build "$build_dir" -j "$(nproc)" --target inger-run >/dev/null
 fi
 run=$(realpath "$build_dir/tools/run/inger-run")
