@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --quanta) quanta=${2:?}; shift ;;
     --programs) programs=${2:?}; shift ;;
     --out) out=${2:?}; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
     *) die "unknown option $1 (--help)" ;;
   esac
   shift
