@@ -20,6 +20,9 @@
  *  - Exported data the program reaches directly (stdout, environ: copy relocations) is the
  *    base one for every libset; each copy's libraries are relinked to use it too, and errno is
  *    one per thread. See "exported globals" in libgotcha/README.md for why.
+ *  - The copies' constructors run once per slot when it is made, allocating from the base heap
+ *    (each namespace starts with libgotcha-heap.so, installed beside this library); the
+ *    copies' destructors never run: each library's destructors run once, the base instance's.
  *
  * Environment: INGER_LIBSETS=0 disables libgotcha (functions then share the base libraries,
  * with preemption deferred inside them); INGER_LIBSETS=N uses at most N slots.

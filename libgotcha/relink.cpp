@@ -9,6 +9,7 @@
 //    exported data (copy relocations: stdout, environ) and errno go to the base instances;
 //  - libraries kept shared: libstdc++ and libgcc_s (one exception-handling runtime, one set of
 //    iostreams), the runtime itself (libgotcha, libinger, libturquoise) and the loader.
+#include "copy_lifecycle.hpp"
 #include "elf_relocs.hpp"
 #include "shared_symbols.hpp"
 #include "slots.hpp"
@@ -276,7 +277,7 @@ bool relink_program(base_object &o, std::string *error) {
 }
 
 // Relink one object of a slot's namespace: shared calls, the program's data and errno go to
-// the base instances.
+// the base instances, and its destructors never run (copy_lifecycle.cpp).
 bool relink_copy(const link_map *lm, std::intptr_t errno_tpoff, std::intptr_t base_errno_tpoff,
                  std::string *error) {
 	const ElfW(Phdr) *phdr;
@@ -324,6 +325,7 @@ bool relink_copy(const link_map *lm, std::intptr_t errno_tpoff, std::intptr_t ba
 				writes.emplace_back(got, base + (r.type == R_X86_64_64 ? r.addend : 0));
 		}
 	}
+	add_destructor_skips(lm, &writes);
 	if (!write_words(lm->l_addr, phdr, phnum, writes)) {
 		*error = std::string("cannot relink ") + lm->l_name + ": " + std::strerror(errno);
 		return false;
@@ -384,6 +386,8 @@ void mark_needed_by_program() {
 bool make_slot(std::size_t index, std::string *error) {
 	slot_state &s = slots[index];
 	Lmid_t lmid = LM_ID_NEWLM;
+	// First the heap forwarder, so that the copies' constructors allocate from the base heap.
+	void *forwarder = open_namespace_with_heap_forwarder(&lmid);
 	for (std::size_t c : copied) {
 		void *h = dlmopen(lmid, objects[c].path.c_str(), RTLD_NOW | RTLD_LOCAL);
 		if (!h) {
@@ -392,6 +396,8 @@ bool make_slot(std::size_t index, std::string *error) {
 			for (void *opened : s.handles)
 				dlclose(opened);
 			s.handles.clear();
+			if (forwarder)
+				dlclose(forwarder);
 			return false;
 		}
 		if (lmid == LM_ID_NEWLM && dlinfo(h, RTLD_DI_LMID, &lmid) != 0) {
@@ -431,6 +437,8 @@ bool finish_slot(std::size_t index, std::uintptr_t loader_bias, std::string *err
 		if (lm->l_addr == loader_bias || !lm->l_name || !*lm->l_name ||
 		    base_name(lm->l_name).rfind("ld-linux", 0) == 0)
 			continue; // the loader is one for all namespaces
+		if (is_heap_forwarder(lm))
+			continue; // its table is the same for every libset
 		if (!relink_copy(lm, errno_tpoff, base_errno_tpoff, error))
 			return false;
 		add_regions(s, lm);

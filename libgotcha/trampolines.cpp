@@ -15,15 +15,28 @@ thread_local void *const *current_table = tables[0];
 namespace {
 
 constexpr std::size_t trampoline_size = 16; // the template (16 bytes) rounded to a fetch line
-// Trampolines are written into a writable chunk, which trampolines_seal() makes executable
-// (and read-only) before any GOT entry points into it; the next batch starts a new chunk,
-// so no page is ever writable and executable at once.
-constexpr std::size_t chunk_size = 16 * 1024;
-constexpr std::size_t max_chunks = 512; // 8 MiB of trampolines at most
+// Trampolines are written into a writable chunk, which is made executable (and read-only)
+// before any GOT entry points into it: when it is full and the next one is started, or by
+// trampolines_seal() at the end of a batch, after which the next batch starts a new chunk.
+// So no page is ever writable and executable at once, and every trampoline handed out is
+// executable by the time its GOT entry is written.
+constexpr std::size_t chunk_size = 16 * 1024; // 1 024 trampolines
+constexpr std::size_t max_chunks = 512;       // 8 MiB of trampolines at most
 
 unsigned char *chunk = nullptr;     // the chunk being filled
 std::size_t chunk_used = chunk_size;
 std::size_t chunk_count = 0;
+bool seal_failed = false; // a chunk of this batch could not be made executable
+
+// Make the chunk being filled executable; the next trampoline starts a new chunk.
+void seal_chunk() {
+	if (!chunk)
+		return;
+	if (mprotect(chunk, chunk_size, PROT_READ | PROT_EXEC) != 0)
+		seal_failed = true;
+	chunk = nullptr;
+	chunk_used = chunk_size;
+}
 
 std::int32_t tls_displacement() {
 	return static_cast<std::int32_t>(reinterpret_cast<std::uintptr_t>(&current_table) -
@@ -38,6 +51,7 @@ void *trampoline_make(std::size_t index) {
 	if (index >= max_routes || size > trampoline_size)
 		return nullptr;
 	if (chunk_used + trampoline_size > chunk_size) {
+		seal_chunk();
 		if (chunk_count == max_chunks)
 			return nullptr;
 		void *map = mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -59,11 +73,9 @@ void *trampoline_make(std::size_t index) {
 }
 
 bool trampolines_seal() {
-	if (!chunk)
-		return true;
-	bool ok = mprotect(chunk, chunk_size, PROT_READ | PROT_EXEC) == 0;
-	chunk = nullptr;
-	chunk_used = chunk_size;
+	seal_chunk();
+	bool ok = !seal_failed;
+	seal_failed = false;
 	return ok;
 }
 

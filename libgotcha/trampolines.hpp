@@ -30,7 +30,8 @@ inline std::uintptr_t thread_pointer() {
 // safe: called under the relinking lock.
 void *trampoline_make(std::size_t index);
 
-// Make the trampolines made since the last call executable. False: mprotect failed (errno).
+// Make the trampolines made since the last call executable (full chunks already are). False:
+// some chunk of them could not be made executable (errno from mprotect).
 bool trampolines_seal();
 
 } // namespace gotcha
