@@ -121,15 +121,29 @@ void on_timer(int, siginfo_t *info, void *context) {
 	errno = saved_errno;
 }
 
+// Sent by a process (kill, sigqueue, tgkill, raise) rather than raised by a fault.
+bool sent_by_a_process(const siginfo_t *info) { return info->si_code <= 0; }
+
 void chain_segv(int signo, siginfo_t *info, void *context) {
 	const struct sigaction &prev = previous_segv;
 	if (prev.sa_flags & SA_SIGINFO) {
 		prev.sa_sigaction(signo, info, context);
-	} else if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN) {
-		// Let the fault happen again with the default action (a core dump, as without us).
+	} else if (prev.sa_handler == SIG_IGN) {
+		// Ignored, as without us. (A fault cannot be ignored: the kernel kills the process
+		// when it comes again with the signal blocked or ignored.)
+		if (sent_by_a_process(info))
+			return;
 		struct sigaction dfl {};
 		dfl.sa_handler = SIG_DFL;
 		sigaction(signo, &dfl, nullptr);
+	} else if (prev.sa_handler == SIG_DFL) {
+		// The default action (a core dump), as without us. A fault happens again when this
+		// handler returns; a signal sent by a process does not, so it is sent again.
+		struct sigaction dfl {};
+		dfl.sa_handler = SIG_DFL;
+		sigaction(signo, &dfl, nullptr);
+		if (sent_by_a_process(info))
+			raise(signo);
 	} else {
 		prev.sa_handler(signo);
 	}
@@ -141,7 +155,7 @@ void chain_segv(int signo, siginfo_t *info, void *context) {
 void on_segv(int signo, siginfo_t *info, void *context) {
 	thread_state *ts = tls_state;
 	function_record *f = ts ? ts->current : nullptr;
-	if (f && !ts->busy && f->stack.in_guard(info->si_addr)) {
+	if (f && !ts->busy && !sent_by_a_process(info) && f->stack.in_guard(info->si_addr)) {
 		ts->busy = true;
 		leave(ts, f, exit_reason::overflowed); // never returns
 	}

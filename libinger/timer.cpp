@@ -6,16 +6,37 @@
 
 #include <cerrno>
 #include <csignal>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace inger::detail {
+
+namespace {
+
+// A fork()ed child has no timers, and only the thread that forked. If that thread was running
+// a preemptible function (fork called inside it), the function's deadline still stands: make
+// the child's timer now and arm it, or the function would never be preempted again.
+void recreate_timer_in_child() {
+	thread_state *ts = tls_state;
+	if (!ts)
+		return;
+	ts->timer_created = false;
+	ts->armed_ns = 0;
+	function_record *f = ts->current;
+	if (f && f->deadline_ns != no_deadline && timer_ensure(ts))
+		timer_arm_by(ts, f->deadline_ns, now_ns());
+}
+
+} // namespace
 
 bool timer_ensure(thread_state *ts) {
 	if (ts->timer_created)
 		return true;
 	if (!signals_install_timer())
 		return false;
+	static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+	pthread_once(&atfork_once, [] { pthread_atfork(nullptr, nullptr, recreate_timer_in_child); });
 	sigevent ev{};
 	ev.sigev_notify = SIGEV_THREAD_ID;
 	ev.sigev_signo = configured_signal();
