@@ -9,6 +9,7 @@
 // is left, when the only signal that interrupted it was our timer's. An EINTR caused by one
 // of the program's own signals is returned as usual. Outside preemptible functions they
 // pass straight through.
+#include "signal_actions.hpp"
 #include "thread_state.hpp"
 #include "timer.hpp"
 
@@ -46,14 +47,17 @@ void *next(std::atomic<void *> &cache, const char *name) {
 	static std::atomic<void *> real_##name{nullptr};                                         \
 	const auto real = reinterpret_cast<decltype(&::name)>(next(real_##name, #name))
 
-// Did a timer signal of ours arrive since `signals` was read? rearm() also puts errno back as
-// the caller left it: a retried call that then succeeds must not leave our EINTR behind.
+// Did a timer signal of ours arrive since `signals` was read, and none of the program's own
+// since the call began (signal_actions.cpp counts those, also while the function was switched
+// out: without us that signal would have interrupted this call)? rearm() also puts errno back
+// as the caller left it: a retried call that then succeeds must not leave our EINTR behind.
 // While a probe exists, the running function may be preempted inside libc's code (see
 // gotcha_defers_preemption()): these calls hold no library state across the wait.
 struct interruption_probe {
 	thread_state *ts = tls_state;
 	function_record *f = ts ? ts->current : nullptr;
 	std::uint64_t signals = ts ? ts->stats.timer_signals : 0;
+	std::uint64_t program_signals = program_signals_handled;
 	int caller_errno = errno;
 	interruption_probe() {
 		if (f)
@@ -66,7 +70,9 @@ struct interruption_probe {
 	interruption_probe(const interruption_probe &) = delete;
 	interruption_probe &operator=(const interruption_probe &) = delete;
 	bool in_function() const { return ts && ts->current; }
-	bool ours() const { return ts && ts->stats.timer_signals != signals; }
+	bool ours() const {
+		return ts && ts->stats.timer_signals != signals && program_signals_handled == program_signals;
+	}
 	void rearm() {
 		signals = ts ? ts->stats.timer_signals : 0;
 		errno = caller_errno;

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/time.h>
 #include <thread>
 #include <unistd.h>
 
@@ -240,4 +241,93 @@ TEST_CASE("sigsuspend and pause wait for the program's signal, not for a preempt
 		CHECK(th::now_us() - t0 >= 29000);
 	}
 	sigaction(SIGUSR1, &old, nullptr);
+}
+
+namespace {
+
+std::atomic<int> program_alarms{0};
+void on_program_alarm(int) { program_alarms++; }
+
+// Installs a SIGALRM handler without SA_RESTART and arms a one-shot alarm `after_us` from now.
+struct program_alarm {
+	struct sigaction old {};
+	explicit program_alarm(long after_us) {
+		struct sigaction sa {};
+		sa.sa_handler = on_program_alarm;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0; // no SA_RESTART: blocking calls fail with EINTR
+		sigaction(SIGALRM, &sa, &old);
+		program_alarms = 0;
+		itimerval it{};
+		it.it_value.tv_sec = after_us / 1000000;
+		it.it_value.tv_usec = after_us % 1000000;
+		setitimer(ITIMER_REAL, &it, nullptr);
+	}
+	~program_alarm() {
+		itimerval off{};
+		setitimer(ITIMER_REAL, &off, nullptr);
+		sigaction(SIGALRM, &old, nullptr);
+	}
+};
+
+// Run the call preemptibly with `budget_us` budgets; returns the time it took, in ms.
+double run_with_budget(call &c, std::uint64_t budget_us) {
+	double t0 = th::now_us();
+	linger_t l = launch(run_call, budget_us, &c);
+	while (!l.is_complete && l.error == LINGER_OK)
+		resume(&l, budget_us);
+	return (th::now_us() - t0) / 1000.0;
+}
+
+} // namespace
+
+TEST_CASE("the program's own SIGALRM interrupts nanosleep and read at 20 us budgets",
+          "[eintr][program]") {
+	for (int round = 0; round < 5; ++round) {
+		INFO("round " << round);
+		{
+			program_alarm alarm(50000);
+			call c;
+			c.blocking = [] {
+				timespec two_s{2, 0};
+				return nanosleep(&two_s, nullptr);
+			};
+			double ms = run_with_budget(c, 20);
+			INFO("nanosleep(2 s) returned " << c.result << " errno " << c.error << " after " << ms << " ms");
+			CHECK(program_alarms == 1);
+			CHECK(c.result == -1);
+			CHECK(c.error == EINTR);
+			CHECK(ms < 1500.0);
+		}
+		{
+			int fds[2];
+			REQUIRE(pipe(fds) == 0);
+			program_alarm alarm(50000);
+			call c;
+			c.blocking = [fd = fds[0]] {
+				char b;
+				return static_cast<int>(read(fd, &b, 1));
+			};
+			std::thread writer([fd = fds[1]] { // unblocks the read if the alarm does not
+				// The alarm is for the reading thread: the kernel hands a process-wide signal
+				// to another thread when the one it prefers has a signal pending already.
+				sigset_t alrm;
+				sigemptyset(&alrm);
+				sigaddset(&alrm, SIGALRM);
+				pthread_sigmask(SIG_BLOCK, &alrm, nullptr);
+				std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+				ssize_t n = write(fd, "x", 1);
+				(void)n;
+			});
+			double ms = run_with_budget(c, 20);
+			writer.join();
+			close(fds[0]);
+			close(fds[1]);
+			INFO("read() returned " << c.result << " errno " << c.error << " after " << ms << " ms");
+			CHECK(program_alarms == 1);
+			CHECK(c.result == -1);
+			CHECK(c.error == EINTR);
+			CHECK(ms < 1400.0);
+		}
+	}
 }
