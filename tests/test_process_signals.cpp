@@ -35,6 +35,14 @@ void launch_once() {
 		_exit(3);
 }
 
+// Under the sanitizers, their own SIGSEGV handler was there before us: it reports the signal
+// and aborts (abort_on_error=1), which is the program's handler getting it, as it should.
+bool died_of_segv(int status) {
+	if (!WIFSIGNALED(status))
+		return false;
+	return WTERMSIG(status) == SIGSEGV || (th::sanitized && WTERMSIG(status) == SIGABRT);
+}
+
 std::atomic<int> program_segv{0};
 void on_program_segv(int) { program_segv++; }
 
@@ -47,24 +55,21 @@ TEST_CASE("a SIGSEGV sent with kill, tgkill or sigqueue after a launch gets its 
 		kill(getpid(), SIGSEGV);
 	});
 	INFO("kill: status " << status);
-	CHECK(WIFSIGNALED(status));
-	CHECK(WTERMSIG(status) == SIGSEGV);
+	CHECK(died_of_segv(status));
 
 	status = in_child([] {
 		launch_once();
 		raise(SIGSEGV);
 	});
 	INFO("raise: status " << status);
-	CHECK(WIFSIGNALED(status));
-	CHECK(WTERMSIG(status) == SIGSEGV);
+	CHECK(died_of_segv(status));
 
 	status = in_child([] {
 		launch_once();
 		sigqueue(getpid(), SIGSEGV, sigval{});
 	});
 	INFO("sigqueue: status " << status);
-	CHECK(WIFSIGNALED(status));
-	CHECK(WTERMSIG(status) == SIGSEGV);
+	CHECK(died_of_segv(status));
 
 	// Sent while a preemptible function runs: the same.
 	status = in_child([] {
@@ -77,8 +82,7 @@ TEST_CASE("a SIGSEGV sent with kill, tgkill or sigqueue after a launch gets its 
 		_exit(5);
 	});
 	INFO("inside a function: status " << status);
-	CHECK(WIFSIGNALED(status));
-	CHECK(WTERMSIG(status) == SIGSEGV);
+	CHECK(died_of_segv(status));
 }
 
 TEST_CASE("a SIGSEGV sent with kill goes to the program's handler, or is ignored if it says so",
