@@ -58,6 +58,7 @@ std::atomic<bool> signal_frozen{false};
 std::size_t configured_stack_size() { return stack_size.load(std::memory_order_relaxed); }
 int configured_signal() { return signal_number.load(std::memory_order_relaxed); }
 void freeze_signal() { signal_frozen.store(true); }
+bool signal_is_frozen() { return signal_frozen.load(std::memory_order_relaxed); }
 
 } // namespace inger::detail
 

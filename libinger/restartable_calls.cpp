@@ -9,8 +9,7 @@
 // is left, when the only signal that interrupted it was our timer's. An EINTR caused by one
 // of the program's own signals is returned as usual. Outside preemptible functions they
 // pass straight through.
-#include "thread_state.hpp"
-#include "timer.hpp"
+#include "restartable.hpp"
 
 #include <libinger.h>
 
@@ -26,81 +25,17 @@
 
 using namespace inger::detail;
 
-namespace {
+namespace inger::detail {
 
-// The next definition of a symbol (libc's), looked up on first use. No function-local static
-// with a guard: a function preempted during the lookup would leave the guard taken, and the
-// next function on the thread to make the same call would see a recursive initialisation.
-// The lookup itself (dlsym takes the loader lock) runs in a critical section.
-void *next(std::atomic<void *> &cache, const char *name) {
-	void *fn = cache.load(std::memory_order_acquire);
-	if (!fn) {
-		linger_critical_begin();
-		fn = dlsym(RTLD_NEXT, name);
-		linger_critical_end();
-		cache.store(fn, std::memory_order_release);
-	}
-	return fn;
-}
-#define REAL(name)                                                                           \
-	static std::atomic<void *> real_##name{nullptr};                                         \
-	const auto real = reinterpret_cast<decltype(&::name)>(next(real_##name, #name))
-
-// Did a timer signal of ours arrive since `signals` was read? rearm() also puts errno back as
-// the caller left it: a retried call that then succeeds must not leave our EINTR behind.
-// While a probe exists, the running function may be preempted inside libc's code (see
-// gotcha_defers_preemption()): these calls hold no library state across the wait.
-struct interruption_probe {
-	thread_state *ts = tls_state;
-	function_record *f = ts ? ts->current : nullptr;
-	std::uint64_t signals = ts ? ts->stats.timer_signals : 0;
-	int caller_errno = errno;
-	interruption_probe() {
-		if (f)
-			f->in_restartable_call++;
-	}
-	~interruption_probe() {
-		if (f)
-			f->in_restartable_call--;
-	}
-	interruption_probe(const interruption_probe &) = delete;
-	interruption_probe &operator=(const interruption_probe &) = delete;
-	bool in_function() const { return ts && ts->current; }
-	bool ours() const { return ts && ts->stats.timer_signals != signals; }
-	void rearm() {
-		signals = ts ? ts->stats.timer_signals : 0;
-		errno = caller_errno;
-	}
-};
-
-std::uint64_t ns_of(const timespec &t) {
-	return std::uint64_t(t.tv_sec) * 1000000000u + std::uint64_t(t.tv_nsec);
-}
-timespec timespec_of(std::uint64_t ns) {
-	return {static_cast<time_t>(ns / 1000000000u), static_cast<long>(ns % 1000000000u)};
-}
-std::uint64_t clock_ns(clockid_t clock) {
-	timespec t;
-	clock_gettime(clock, &t);
-	return ns_of(t);
+const sigset_t *without_preemption_signal(const sigset_t *mask, sigset_t &copy) {
+	if (!mask || sigismember(mask, linger_signal()) != 1)
+		return mask;
+	copy = *mask;
+	sigdelset(&copy, linger_signal());
+	return &copy;
 }
 
-// Time left of a relative timeout that started at `start` (0 once it has passed).
-std::uint64_t left_of(clockid_t clock, std::uint64_t start, std::uint64_t total) {
-	std::uint64_t elapsed = clock_ns(clock) - start;
-	return elapsed >= total ? 0 : total - elapsed;
-}
-
-int poll_timeout_left(std::uint64_t start, int timeout_ms) {
-	if (timeout_ms < 0)
-		return timeout_ms;
-	std::uint64_t left = left_of(CLOCK_MONOTONIC, start, std::uint64_t(timeout_ms) * 1000000u);
-	return static_cast<int>((left + 999999) / 1000000);
-}
-
-} // namespace
-
-#define INGER_EXPORT extern "C" __attribute__((visibility("default")))
+} // namespace inger::detail
 
 INGER_EXPORT int clock_nanosleep(clockid_t clock, int flags, const timespec *req, timespec *rem) {
 	REAL(clock_nanosleep);
@@ -163,10 +98,11 @@ INGER_EXPORT int ppoll(pollfd *fds, nfds_t n, const timespec *timeout, const sig
 	interruption_probe probe;
 	if (!probe.in_function())
 		return real(fds, n, timeout, mask);
+	sigset_t copy;
 	std::uint64_t start = clock_ns(CLOCK_MONOTONIC), total = timeout ? ns_of(*timeout) : 0;
 	timespec left_ts = timeout ? *timeout : timespec{};
 	for (;;) {
-		int r = real(fds, n, timeout ? &left_ts : nullptr, mask);
+		int r = real(fds, n, timeout ? &left_ts : nullptr, without_preemption_signal(mask, copy));
 		if (r >= 0 || errno != EINTR || !probe.ours())
 			return r;
 		probe.rearm();
@@ -186,8 +122,13 @@ INGER_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, timeval *t
 	if (rd) r0 = *rd;
 	if (wr) w0 = *wr;
 	if (ex) e0 = *ex;
+	// Linux leaves the time left in *timeout, but the time the function spent switched out
+	// counts too: the time left is measured from the start.
+	std::uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	std::uint64_t total = timeout ? std::uint64_t(timeout->tv_sec) * 1000000000u +
+	                                    std::uint64_t(timeout->tv_usec) * 1000u
+	                              : 0;
 	for (;;) {
-		// Linux updates *timeout to the time left, so a retry waits only for the rest.
 		int r = real(nfds, rd, wr, ex, timeout);
 		if (r >= 0 || errno != EINTR || !probe.ours())
 			return r;
@@ -195,6 +136,11 @@ INGER_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, timeval *t
 		if (rd) *rd = r0;
 		if (wr) *wr = w0;
 		if (ex) *ex = e0;
+		if (timeout) {
+			std::uint64_t left = left_of(CLOCK_MONOTONIC, start, total);
+			timeout->tv_sec = static_cast<time_t>(left / 1000000000u);
+			timeout->tv_usec = static_cast<suseconds_t>(left % 1000000000u / 1000u);
+		}
 	}
 }
 
@@ -218,9 +164,10 @@ INGER_EXPORT int epoll_pwait(int epfd, epoll_event *events, int max, int timeout
 	interruption_probe probe;
 	if (!probe.in_function())
 		return real(epfd, events, max, timeout_ms, mask);
+	sigset_t copy;
 	std::uint64_t start = clock_ns(CLOCK_MONOTONIC);
 	for (int wait = timeout_ms;; wait = poll_timeout_left(start, timeout_ms)) {
-		int r = real(epfd, events, max, wait, mask);
+		int r = real(epfd, events, max, wait, without_preemption_signal(mask, copy));
 		if (r >= 0 || errno != EINTR || !probe.ours())
 			return r;
 		probe.rearm();
@@ -230,8 +177,9 @@ INGER_EXPORT int epoll_pwait(int epfd, epoll_event *events, int max, int timeout
 INGER_EXPORT int sigsuspend(const sigset_t *mask) {
 	REAL(sigsuspend);
 	interruption_probe probe;
+	sigset_t copy;
 	for (;;) {
-		int r = real(mask); // always -1 EINTR: after a handler ran
+		int r = real(without_preemption_signal(mask, copy)); // -1 EINTR after a handler ran
 		if (!probe.in_function() || !probe.ours())
 			return r;
 		probe.rearm();

@@ -4,6 +4,7 @@
 
 #include "context.hpp"
 #include "sanitizer.hpp"
+#include "signal_mask.hpp"
 #include "timer.hpp"
 
 #include <algorithm>
@@ -38,9 +39,10 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 
 	if (f->in_handler) {
 		// Returning from the handler will restore the function's own signal mask; remember
-		// the caller's so that the next preemption can give it back. (This path already
-		// pays for a sigreturn; a function that finishes in time never gets here.)
-		f->caller_mask_known = pthread_sigmask(SIG_BLOCK, nullptr, &f->caller_mask) == 0;
+		// the caller's so that the next preemption can give it back, and keep the timer from
+		// nesting a frame in the handler's remaining code (signal_mask.hpp). (This path
+		// already pays for a sigreturn; a function that finishes in time never gets here.)
+		mask_resume_preempted(f);
 	}
 	f->deadline_ns = deadline;
 	f->parent = parent;
@@ -74,10 +76,14 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 	ts->current = f->parent;
 	linger_critical_now = f->parent ? &f->parent->critical : nullptr;
 	gotcha_libset_switch(f->libset, f->parent ? f->parent->libset : nullptr);
+	if (mask_confined(f))
+		mask_to_caller(f);
 
 	fiber_leave(over ? nullptr : &f->fake_stack, f->caller_stack_bottom, f->caller_stack_size);
 	inger_switch(&f->sp, f->caller_sp);
 	fiber_arrive(f->fake_stack, &f->caller_stack_bottom, &f->caller_stack_size);
+	if (mask_confined(f))
+		mask_to_function(f);
 	unbusy(ts);
 }
 

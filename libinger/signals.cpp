@@ -7,6 +7,7 @@
 
 #include "config.hpp"
 #include "schedule.hpp"
+#include "signal_actions.hpp"
 #include "timer.hpp"
 
 #include <libgotcha.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 namespace inger::detail {
@@ -36,11 +38,38 @@ bool on_stack_of(const function_record *f, std::uintptr_t sp) {
 	       sp < reinterpret_cast<std::uintptr_t>(f->stack.hi());
 }
 
+// Blocking system calls that our SA_RESTART handler has the kernel restart, but that a
+// program handler without SA_RESTART makes fail with EINTR.
+bool interruptible_restarted(long nr) {
+	switch (nr) {
+	case SYS_read: case SYS_readv: case SYS_write: case SYS_writev:
+	case SYS_recvfrom: case SYS_recvmsg: case SYS_sendto: case SYS_sendmsg:
+	case SYS_accept: case SYS_accept4: case SYS_connect: case SYS_wait4: case SYS_waitid:
+	case SYS_flock: case SYS_open: case SYS_openat: case SYS_mq_timedreceive: case SYS_mq_timedsend:
+		return true;
+	default:
+		return false;
+	}
+}
+
+// The function was preempted in a blocking call, which the kernel has set up to restart (the
+// instruction pointer back on the syscall instruction, rax the call's number), and meanwhile
+// the program's own signal, installed without SA_RESTART, was handled on this thread. Without
+// us that signal would have interrupted the call: make it return EINTR instead of restarting.
+void fail_restarted_call(ucontext_t *uc) {
+	greg_t *regs = uc->uc_mcontext.gregs;
+	auto *rip = reinterpret_cast<const unsigned char *>(regs[REG_RIP]);
+	if (rip[0] == 0x0f && rip[1] == 0x05 && interruptible_restarted(regs[REG_RAX])) {
+		regs[REG_RAX] = -EINTR;
+		regs[REG_RIP] += 2;
+	}
+}
+
 // The timer fired. It runs on the interrupted function's stack; to preempt, it switches to the
 // function's caller from inside this frame, and resuming the function switches back here, so
 // that returning from the handler (sigreturn) restores every register, the flags, the
 // x87/SSE/AVX state and the signal mask exactly as they were.
-void on_timer(int, siginfo_t *info, void *context) {
+void handle_tick(siginfo_t *info, void *context) {
 	thread_state *ts = tls_state;
 	if (!ts || info->si_code != SI_TIMER || info->si_value.sival_ptr != ts)
 		return; // not our timer's expiry (a stray kill, or a thread that never launched)
@@ -121,15 +150,39 @@ void on_timer(int, siginfo_t *info, void *context) {
 	errno = saved_errno;
 }
 
+// Sent by a process (kill, sigqueue, tgkill, raise) rather than raised by a fault.
+bool sent_by_a_process(const siginfo_t *info) { return info->si_code <= 0; }
+
+// The timer handler. The program's own signals often land while it runs (a re-arm takes
+// microseconds), or while the function it preempted is switched out: a blocking call that
+// the program's signal would have interrupted is made to fail with EINTR as without us.
+void on_timer(int, siginfo_t *info, void *context) {
+	std::uint64_t interrupting = program_signals_interrupting;
+	handle_tick(info, context);
+	if (program_signals_interrupting != interrupting)
+		fail_restarted_call(static_cast<ucontext_t *>(context));
+}
+
 void chain_segv(int signo, siginfo_t *info, void *context) {
 	const struct sigaction &prev = previous_segv;
 	if (prev.sa_flags & SA_SIGINFO) {
 		prev.sa_sigaction(signo, info, context);
-	} else if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN) {
-		// Let the fault happen again with the default action (a core dump, as without us).
+	} else if (prev.sa_handler == SIG_IGN) {
+		// Ignored, as without us. (A fault cannot be ignored: the kernel kills the process
+		// when it comes again with the signal blocked or ignored.)
+		if (sent_by_a_process(info))
+			return;
 		struct sigaction dfl {};
 		dfl.sa_handler = SIG_DFL;
-		sigaction(signo, &dfl, nullptr);
+		real_sigaction(signo, &dfl, nullptr);
+	} else if (prev.sa_handler == SIG_DFL) {
+		// The default action (a core dump), as without us. A fault happens again when this
+		// handler returns; a signal sent by a process does not, so it is sent again.
+		struct sigaction dfl {};
+		dfl.sa_handler = SIG_DFL;
+		real_sigaction(signo, &dfl, nullptr);
+		if (sent_by_a_process(info))
+			raise(signo);
 	} else {
 		prev.sa_handler(signo);
 	}
@@ -141,7 +194,7 @@ void chain_segv(int signo, siginfo_t *info, void *context) {
 void on_segv(int signo, siginfo_t *info, void *context) {
 	thread_state *ts = tls_state;
 	function_record *f = ts ? ts->current : nullptr;
-	if (f && !ts->busy && f->stack.in_guard(info->si_addr)) {
+	if (f && !ts->busy && !sent_by_a_process(info) && f->stack.in_guard(info->si_addr)) {
 		ts->busy = true;
 		leave(ts, f, exit_reason::overflowed); // never returns
 	}
@@ -162,6 +215,12 @@ bool once(std::once_flag &flag, bool &ok, int &error, Install install) {
 
 } // namespace
 
+void signals_program_interrupts(void *context) {
+	const greg_t *regs = static_cast<ucontext_t *>(context)->uc_mcontext.gregs;
+	if (regs[REG_RIP] == reinterpret_cast<greg_t>(&on_timer))
+		fail_restarted_call(reinterpret_cast<ucontext_t *>(regs[REG_RDX])); // its third argument
+}
+
 bool signals_install_timer() {
 	static std::once_flag flag;
 	static bool ok;
@@ -174,7 +233,19 @@ bool signals_install_timer() {
 		// SA_RESTART: a preemption must not make an interrupted read() or write() fail with
 		// EINTR.
 		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
-		return sigaction(configured_signal(), &sa, nullptr) == 0;
+		// A handler the program installed before the runtime took the signal (through a raw
+		// system call or before libinger was loaded: signal_actions.cpp refuses it after) is
+		// not silently replaced: launch fails (LINGER_ESYSTEM, EBUSY). INGER_SIGNAL or
+		// linger_set_signal() picks another signal.
+		struct sigaction existing {};
+		if (real_sigaction(configured_signal(), nullptr, &existing) != 0)
+			return false;
+		if (!(existing.sa_flags & SA_SIGINFO) &&
+		    (existing.sa_handler == SIG_DFL || existing.sa_handler == SIG_IGN)) {
+			return real_sigaction(configured_signal(), &sa, nullptr) == 0;
+		}
+		errno = EBUSY;
+		return false;
 	});
 }
 
@@ -187,7 +258,7 @@ bool signals_install_overflow() {
 		sigemptyset(&sa.sa_mask);
 		sa.sa_sigaction = on_segv;
 		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-		return sigaction(SIGSEGV, &sa, &previous_segv) == 0;
+		return real_sigaction(SIGSEGV, &sa, &previous_segv) == 0;
 	});
 }
 

@@ -50,6 +50,10 @@ struct function_record {
 	bool in_handler = false;     // suspended inside the timer handler (preempted, not paused)
 	bool caller_mask_known = false;
 	sigset_t caller_mask;        // the resumer's signal mask, read when resuming a preempted one
+	// The function changed its own signal mask (signal_mask.cpp): fn_mask holds it while the
+	// function is switched out other than by the timer handler.
+	bool mask_changed = false;
+	sigset_t fn_mask;
 	run_state state = run_state::ready;
 	exit_reason exit = exit_reason::none;
 

@@ -1,0 +1,262 @@
+// test_eintr_waits.cpp — EINTR beyond the sleeps and polls of test_eintr.cpp: the program's
+// own signals interrupt blocking calls at short budgets, and the other calls the kernel never
+// restarts (pselect, signal waits, System V and POSIX semaphores, sockets with timeouts) time
+// out after their time instead of failing with the preemption's EINTR.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+
+#include <libinger.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <functional>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+struct call {
+	std::function<int()> blocking; // returns the call's result, errno kept
+	int result = 0;
+	int error = 0;
+};
+
+void run_call(void *arg) {
+	auto *c = static_cast<call *>(arg);
+	errno = 0;
+	c->result = c->blocking();
+	c->error = errno;
+}
+
+} // namespace
+
+namespace {
+
+std::atomic<int> program_alarms{0};
+void on_program_alarm(int) { program_alarms++; }
+
+// Installs a SIGALRM handler without SA_RESTART and arms a one-shot alarm `after_us` from now.
+struct program_alarm {
+	struct sigaction old {};
+	explicit program_alarm(long after_us) {
+		struct sigaction sa {};
+		sa.sa_handler = on_program_alarm;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0; // no SA_RESTART: blocking calls fail with EINTR
+		sigaction(SIGALRM, &sa, &old);
+		program_alarms = 0;
+		itimerval it{};
+		it.it_value.tv_sec = after_us / 1000000;
+		it.it_value.tv_usec = after_us % 1000000;
+		setitimer(ITIMER_REAL, &it, nullptr);
+	}
+	~program_alarm() {
+		itimerval off{};
+		setitimer(ITIMER_REAL, &off, nullptr);
+		sigaction(SIGALRM, &old, nullptr);
+	}
+};
+
+// Run the call preemptibly with `budget_us` budgets; returns the time it took, in ms.
+double run_with_budget(call &c, std::uint64_t budget_us) {
+	double t0 = th::now_us();
+	linger_t l = launch(run_call, budget_us, &c);
+	while (!l.is_complete && l.error == LINGER_OK)
+		resume(&l, budget_us);
+	return (th::now_us() - t0) / 1000.0;
+}
+
+} // namespace
+
+TEST_CASE("the program's own SIGALRM interrupts nanosleep and read at 20 us budgets",
+          "[eintr][program]") {
+	for (int round = 0; round < 5; ++round) {
+		INFO("round " << round);
+		{
+			program_alarm alarm(50000);
+			call c;
+			c.blocking = [] {
+				timespec two_s{2, 0};
+				return nanosleep(&two_s, nullptr);
+			};
+			double ms = run_with_budget(c, 20);
+			INFO("nanosleep(2 s) returned " << c.result << " errno " << c.error << " after " << ms << " ms");
+			CHECK(program_alarms == 1);
+			CHECK(c.result == -1);
+			CHECK(c.error == EINTR);
+			CHECK(ms < 1500.0);
+		}
+		{
+			int fds[2];
+			REQUIRE(pipe(fds) == 0);
+			program_alarm alarm(50000);
+			call c;
+			c.blocking = [fd = fds[0]] {
+				char b;
+				return static_cast<int>(read(fd, &b, 1));
+			};
+			std::thread writer([fd = fds[1]] { // unblocks the read if the alarm does not
+				// The alarm is for the reading thread: the kernel hands a process-wide signal
+				// to another thread when the one it prefers has a signal pending already.
+				sigset_t alrm;
+				sigemptyset(&alrm);
+				sigaddset(&alrm, SIGALRM);
+				pthread_sigmask(SIG_BLOCK, &alrm, nullptr);
+				std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+				ssize_t n = write(fd, "x", 1);
+				(void)n;
+			});
+			double ms = run_with_budget(c, 20);
+			writer.join();
+			close(fds[0]);
+			close(fds[1]);
+			INFO("read() returned " << c.result << " errno " << c.error << " after " << ms << " ms");
+			CHECK(program_alarms == 1);
+			CHECK(c.result == -1);
+			CHECK(c.error == EINTR);
+			CHECK(ms < 1400.0);
+		}
+	}
+}
+
+namespace {
+
+// Like run_preempted, but the caller keeps the CPU for `away_us` after every preemption: a
+// timeout must count that time too (the call would have returned on time without us).
+double run_with_caller_busy(call &c, double away_us) {
+	double t0 = th::now_us();
+	linger_t l = launch(run_call, 1000, &c);
+	while (!l.is_complete && l.error == LINGER_OK) {
+		double until = th::now_us() + away_us;
+		while (th::now_us() < until) {
+		}
+		resume(&l, 1000);
+	}
+	return (th::now_us() - t0) / 1000.0;
+}
+
+} // namespace
+
+TEST_CASE("select and pselect time out after their time, the time switched out included",
+          "[eintr][timeout]") {
+	call sel;
+	sel.blocking = [] {
+		timeval tv{0, 200000};
+		return select(0, nullptr, nullptr, nullptr, &tv);
+	};
+	double ms = run_with_caller_busy(sel, 1000);
+	INFO("select(200 ms): " << sel.result << " errno " << sel.error << " after " << ms << " ms");
+	CHECK(sel.result == 0);
+	CHECK(ms >= 195.0);
+	CHECK(ms < 250.0 * th::slack); // before: 200 ms of its own time plus ~1 ms per preemption
+
+	call psel;
+	psel.blocking = [] {
+		timespec ts{0, 200000000};
+		sigset_t none;
+		sigemptyset(&none);
+		return pselect(0, nullptr, nullptr, nullptr, &ts, &none);
+	};
+	ms = run_with_caller_busy(psel, 500);
+	INFO("pselect(200 ms): " << psel.result << " errno " << psel.error << " after " << ms << " ms");
+	CHECK(psel.result == 0);
+	CHECK(psel.error != EINTR);
+	CHECK(ms >= 195.0);
+	CHECK(ms < 260.0 * th::slack);
+}
+
+TEST_CASE("sigtimedwait, semtimedop, sem_timedwait and recv with SO_RCVTIMEO time out without EINTR",
+          "[eintr][timeout]") {
+	call wait;
+	wait.blocking = [] {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		pthread_sigmask(SIG_BLOCK, &set, nullptr);
+		timespec ts{0, 200000000};
+		int r = sigtimedwait(&set, nullptr, &ts);
+		pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+		return r;
+	};
+	double ms = run_with_caller_busy(wait, 100);
+	INFO("sigtimedwait(200 ms): " << wait.result << " errno " << wait.error << " after " << ms << " ms");
+	CHECK(wait.result == -1);
+	CHECK(wait.error == EAGAIN);
+	CHECK(ms >= 195.0);
+	CHECK(ms < 400.0 * th::slack);
+
+	int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	REQUIRE(sem >= 0);
+	call semwait;
+	semwait.blocking = [sem] {
+		sembuf op{0, -1, 0};
+		timespec ts{0, 200000000};
+		return semtimedop(sem, &op, 1, &ts);
+	};
+	ms = run_with_caller_busy(semwait, 100);
+	semctl(sem, 0, IPC_RMID);
+	INFO("semtimedop(200 ms): " << semwait.result << " errno " << semwait.error << " after " << ms << " ms");
+	CHECK(semwait.result == -1);
+	CHECK(semwait.error == EAGAIN);
+	CHECK(ms < 400.0 * th::slack);
+
+	sem_t psem;
+	sem_init(&psem, 0, 0);
+	call ptimed;
+	ptimed.blocking = [&psem] {
+		timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 200000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		return sem_timedwait(&psem, &deadline);
+	};
+	ms = run_with_caller_busy(ptimed, 100);
+	sem_destroy(&psem);
+	INFO("sem_timedwait(200 ms): " << ptimed.result << " errno " << ptimed.error << " after " << ms << " ms");
+	CHECK(ptimed.result == -1);
+	CHECK(ptimed.error == ETIMEDOUT);
+
+	int sv[2];
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	timeval tv{0, 200000};
+	REQUIRE(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+	call rcv;
+	rcv.blocking = [fd = sv[0]] {
+		char b;
+		return static_cast<int>(recv(fd, &b, 1, 0));
+	};
+	ms = run_with_caller_busy(rcv, 500);
+	INFO("recv, SO_RCVTIMEO 200 ms: " << rcv.result << " errno " << rcv.error << " after " << ms << " ms");
+	CHECK(rcv.result == -1);
+	CHECK((rcv.error == EAGAIN || rcv.error == EWOULDBLOCK));
+	CHECK(ms >= 195.0);
+	CHECK(ms < 300.0 * th::slack);
+
+	// Data that comes in time is received.
+	std::thread sender([fd = sv[1]] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		ssize_t n = send(fd, "y", 1, 0);
+		(void)n;
+	});
+	call rcv2;
+	char got = 0;
+	rcv2.blocking = [fd = sv[0], &got] { return static_cast<int>(recv(fd, &got, 1, 0)); };
+	run_with_caller_busy(rcv2, 500);
+	sender.join();
+	CHECK(rcv2.result == 1);
+	CHECK(got == 'y');
+	close(sv[0]);
+	close(sv[1]);
+}
