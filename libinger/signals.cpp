@@ -92,8 +92,10 @@ void on_timer(int, siginfo_t *info, void *context) {
 		f->in_handler = true;
 		errno = saved_errno;
 		leave(ts, f, exit_reason::preempted); // returns when resumed, with busy cleared
+		// errno is saved_errno again: run() restored the fn_errno leave() saved. (Not
+		// assigned here: the resumer may be another thread (migrate.cpp), and the compiler
+		// keeps errno's address from before the switch.)
 		f->in_handler = false;
-		errno = saved_errno;
 		return;
 	}
 	// A timer_settime above takes microseconds; if the timer expired meanwhile, the nested
