@@ -157,6 +157,15 @@ void pool::impl::wake_one() {
 		wake_parked(1);
 }
 
+// A worker took a queued task and left more behind: wake a parked worker for them. A burst
+// of posts wakes one worker (see `waking`); without this, it would take the burst's tasks
+// one after another while the others slept on (seen as the actors' fan-in running its four
+// senders in turn on one worker, and the receiver behind them, in about half of the runs).
+void pool::impl::wake_helper() {
+	if (parked.load(std::memory_order_relaxed) > 0 && spinning.load(std::memory_order_relaxed) == 0)
+		wake_one();
+}
+
 void pool::impl::wake_parked(int how_many) {
 	park_seq.fetch_add(1); // a worker about to sleep on the old value returns at once
 	syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&park_seq), FUTEX_WAKE_PRIVATE, how_many,
@@ -173,7 +182,11 @@ detail::task *pool::impl::steal(detail::worker &thief) {
 		detail::task *t = victim.fresh.front();
 		victim.fresh.pop_front();
 		victim.fresh_depth.fetch_sub(1, std::memory_order_relaxed);
+		bool more = !victim.fresh.empty();
+		lock.unlock();
 		thief.steals.fetch_add(1, std::memory_order_relaxed);
+		if (more)
+			wake_helper();
 		return t;
 	}
 	return nullptr;
@@ -187,9 +200,13 @@ bool pool::impl::others_waiting(detail::worker &w) {
 	return !injector.empty();
 }
 
-// Fresh work first (own next-task slot, own queue, then the injector, then other workers'
-// queues and stale slots), demoted work when there is no fresh work (own, then a busy
-// worker's) — except every fairness-th pick, which serves an own demoted task first.
+// Fresh work first (own next-task slot, own queue, other workers' stale slots, then the
+// injector, then other workers' queues), demoted work when there is no fresh work (own, then
+// a busy worker's) — except every fairness-th pick, which serves an own demoted task first.
+//
+// Stale slots come before the injector and other queues: a slot task whose poster runs on
+// (an actor woken by a sender that goes on sending, say) would otherwise wait until every
+// task queued after it had run, and the fan-in it receives would not overlap its sending.
 
 detail::task *pool::impl::pick(detail::worker &w) {
 	++w.picks;
@@ -219,18 +236,26 @@ detail::task *pool::impl::pick(detail::worker &w) {
 			return t;
 		}
 	}
+	if (others_slot_filled(w))
+		if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
+			return t;
 	{
-		std::lock_guard lock(injector_mutex);
+		std::unique_lock lock(injector_mutex);
 		if (!injector.empty()) {
 			detail::task *t = injector.front();
 			injector.pop_front();
+			bool more = !injector.empty();
+			lock.unlock();
+			if (more)
+				wake_helper();
 			return t;
 		}
 	}
 	if (detail::task *t = steal(w))
 		return t;
-	if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
-		return t;
+	if (others_slot_filled(w))
+		if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
+			return t;
 	if (w.demoted_depth.load(std::memory_order_relaxed) > 0)
 		if (detail::task *t = take_demoted(w))
 			return t;
@@ -329,6 +354,15 @@ detail::task *pool::impl::next_inline(detail::worker &w, detail::task *done) {
 	w.tasks_started.fetch_add(1, std::memory_order_relaxed);
 	w.running = t;
 	return t;
+}
+
+// Whether another worker's next-task slot holds a task (one load per worker: the clock read
+// steal_stale() needs is paid only then).
+bool pool::impl::others_slot_filled(detail::worker &w) {
+	for (auto &v : workers)
+		if (v.get() != &w && v->next.load(std::memory_order_relaxed))
+			return true;
+	return false;
 }
 
 // The slot task of another worker that has been seen waiting (by this thief, in an earlier

@@ -126,11 +126,13 @@ struct pool::impl {
 	void enqueue_next(detail::worker &w, detail::task *t);
 	void push_fresh(detail::worker &w, detail::task *t);
 	bool others_waiting(detail::worker &w);
+	bool others_slot_filled(detail::worker &w);
 	detail::task *steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now);
 	detail::task *take_demoted(detail::worker &w);
 	detail::task *steal_demoted(detail::worker &thief);
 	void demote(detail::worker &w, detail::task *t, const linger_t &runner);
 	void wake_one();
+	void wake_helper();
 	void finished(detail::task *t);
 };
 
