@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <sys/syscall.h>
 #include <thread>
@@ -77,8 +78,15 @@ TEST_CASE("a preempted function moves between threads and finishes with its own 
 	while (!l.is_complete && moves < 100000) {
 		on_another_thread([&] {
 			REQUIRE(linger_migrate_in(&l) == 0);
+			stack_t before{}, after{};
+			sigaltstack(nullptr, &before);
 			resume(&l, 200);
 			REQUIRE(l.error == LINGER_OK);
+			// The kernel's sigreturn restores the alternate signal stack saved in the signal
+			// frame: the old thread's, unless the handler replaced it with this thread's.
+			sigaltstack(nullptr, &after);
+			CHECK(after.ss_sp == before.ss_sp);
+			CHECK(after.ss_size == before.ss_size);
 			if (!l.is_complete)
 				REQUIRE(linger_migrate_out(&l) == 0);
 		});
