@@ -103,27 +103,32 @@ TEST_CASE("four long tasks on two workers take about as long preempted as not pr
 	// Without stealing, the worker that took all four time-slices them alone (about 4 x the
 	// task) while the other idles; a pool that never preempts runs two at a time (2 x).
 	std::uint64_t rounds = rounds_for(th::sanitized ? 200ms : 400ms);
-	outcome preemptive{1e9}, plain{1e9};
+	double best_ratio = 1e9; // of a preemptive pool's makespan to a non-preemptive one's
+	double preemptive_s = 0, plain_s = 0;
 	int moved = 0;
 	double share = 0;
 	for (int attempt = 0; attempt < 3; ++attempt) { // best of three: the machine is shared
 		outcome a = four_long_tasks(turquoise::default_quantum, rounds);
 		outcome b = four_long_tasks(turquoise::no_preemption, rounds);
-		preemptive.makespan_s = std::min(preemptive.makespan_s, a.makespan_s);
-		plain.makespan_s = std::min(plain.makespan_s, b.makespan_s);
+		if (a.makespan_s / b.makespan_s < best_ratio) {
+			best_ratio = a.makespan_s / b.makespan_s;
+			preemptive_s = a.makespan_s;
+			plain_s = b.makespan_s;
+		}
 		moved += a.moved;
 		share = std::max(share, a.least_share);
 	}
-	INFO("makespan preemptive " << preemptive.makespan_s << " s, non-preemptive " << plain.makespan_s
-	                            << " s; preempted tasks that moved: " << moved
-	                            << "; least share of the work on one worker " << share);
+	INFO("best pair: makespan preemptive " << preemptive_s << " s, non-preemptive " << plain_s
+	                                       << " s; preempted tasks that moved: " << moved
+	                                       << "; least share of the work on one worker " << share);
 	CHECK(moved > 0);
 	// Without stealing, the worker that was held does none of the four tasks' work (0); with
 	// it, about half (less when the neighbours leave one of our threads less CPU).
 	CHECK(share >= 0.2);
-	// Makespans depend on the CPU the neighbours leave us: a loose check (without stealing,
-	// about 2x on a quiet machine).
-	CHECK(preemptive.makespan_s <= 1.5 * plain.makespan_s);
+	// Makespans depend on the CPU the neighbours leave us (0.9-1.8 s for either pool, seen
+	// under a load of 10 on 2 cores): a loose check on the best of three back-to-back pairs
+	// (without stealing, 2x on a quiet machine).
+	CHECK(best_ratio <= 1.5);
 }
 
 TEST_CASE("a task that moves keeps its own state and errno, and sees its new worker") {
