@@ -84,7 +84,7 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 	fiber_arrive(f->fake_stack, &f->caller_stack_bottom, &f->caller_stack_size);
 	if (mask_confined(f))
 		mask_to_function(f);
-	unbusy(ts);
+	unbusy(tls_state); // not ts: the resumer may be another thread (migrate.cpp)
 }
 
 void rearm_after_missed_tick(thread_state *ts) {

@@ -69,8 +69,10 @@ INGER_EXPORT int posix_memalign(void **out, std::size_t alignment, std::size_t s
 	{
 		shared_call guard;
 		p = __libc_memalign(alignment, size);
+		// posix_memalign reports through its result, not errno. (Restored before the guard
+		// ends: a preemption taken there may resume on another thread, see migrate.cpp.)
+		errno = saved;
 	}
-	errno = saved; // posix_memalign reports through its result, not errno
 	if (!p)
 		return ENOMEM;
 	*out = p;

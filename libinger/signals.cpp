@@ -65,6 +65,18 @@ void fail_restarted_call(ucontext_t *uc) {
 	}
 }
 
+// Resumed on another thread than the one the signal interrupted (migrate.cpp): sigreturn
+// restores the alternate signal stack saved in the frame (uc_stack), which is the old
+// thread's; it must be this one's, or two threads would share one (and the old thread frees
+// it when it exits). Busy: a preemption inside sigaltstack() would resume us elsewhere again.
+void adopt_signal_frame(thread_state *here, ucontext_t *frame) {
+	here->busy = true;
+	stack_t own;
+	if (sigaltstack(nullptr, &own) == 0) // (cannot fail: errno, the function's, is untouched)
+		frame->uc_stack = own;
+	unbusy(here);
+}
+
 // The timer fired. It runs on the interrupted function's stack; to preempt, it switches to the
 // function's caller from inside this frame, and resuming the function switches back here, so
 // that returning from the handler (sigreturn) restores every register, the flags, the
@@ -121,8 +133,12 @@ void handle_tick(siginfo_t *info, void *context) {
 		f->in_handler = true;
 		errno = saved_errno;
 		leave(ts, f, exit_reason::preempted); // returns when resumed, with busy cleared
+		// errno is saved_errno again: run() restored the fn_errno leave() saved. (Not
+		// assigned here: the resumer may be another thread (migrate.cpp), and the compiler
+		// keeps errno's address from before the switch.)
 		f->in_handler = false;
-		errno = saved_errno;
+		if (thread_state *here = tls_state; here != ts)
+			adopt_signal_frame(here, static_cast<ucontext_t *>(context));
 		return;
 	}
 	// A timer_settime above takes microseconds; if the timer expired meanwhile, the nested

@@ -3,13 +3,16 @@
 // A worker does not launch a preemptible function per task: it launches a "runner", which
 // runs fresh tasks inline, one after another, each with its own quantum (linger_set_timeout),
 // until there is no fresh work or a demoted task is due. A task that overruns its quantum is
-// preempted with its runner; the runner is demoted with it, and when resumed it returns as
-// soon as that task is done. The worker then starts a new runner for fresh work.
+// preempted with its runner; the runner is demoted with it (demotion.cpp), and when resumed,
+// by this worker or an idle one, it returns as soon as that task is done. The worker then
+// starts a new runner for fresh work.
 #include "worker.hpp"
 
 #include "event_loop.hpp"
 
 #include <turquoise/guarded_lock.hpp>
+
+#include <inger/detail/migrate.h>
 
 #include <linux/futex.h>
 #include <sched.h>
@@ -154,6 +157,15 @@ void pool::impl::wake_one() {
 		wake_parked(1);
 }
 
+// A worker took a queued task and left more behind: wake a parked worker for them. A burst
+// of posts wakes one worker (see `waking`); without this, it would take the burst's tasks
+// one after another while the others slept on (seen as the actors' fan-in running its four
+// senders in turn on one worker, and the receiver behind them, in about half of the runs).
+void pool::impl::wake_helper() {
+	if (parked.load(std::memory_order_relaxed) > 0 && spinning.load(std::memory_order_relaxed) == 0)
+		wake_one();
+}
+
 void pool::impl::wake_parked(int how_many) {
 	park_seq.fetch_add(1); // a worker about to sleep on the old value returns at once
 	syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&park_seq), FUTEX_WAKE_PRIVATE, how_many,
@@ -170,7 +182,11 @@ detail::task *pool::impl::steal(detail::worker &thief) {
 		detail::task *t = victim.fresh.front();
 		victim.fresh.pop_front();
 		victim.fresh_depth.fetch_sub(1, std::memory_order_relaxed);
+		bool more = !victim.fresh.empty();
+		lock.unlock();
 		thief.steals.fetch_add(1, std::memory_order_relaxed);
+		if (more)
+			wake_helper();
 		return t;
 	}
 	return nullptr;
@@ -184,20 +200,19 @@ bool pool::impl::others_waiting(detail::worker &w) {
 	return !injector.empty();
 }
 
-// Fresh work first (own next-task slot, own queue, then the injector, then other workers'
-// queues and stale slots), demoted work when there is no fresh work — except every
-// fairness-th pick, which serves a demoted task first.
+// Fresh work first (own next-task slot, own queue, other workers' stale slots, then the
+// injector, then other workers' queues), demoted work when there is no fresh work (own, then
+// a busy worker's) — except every fairness-th pick, which serves an own demoted task first.
+//
+// Stale slots come before the injector and other queues: a slot task whose poster runs on
+// (an actor woken by a sender that goes on sending, say) would otherwise wait until every
+// task queued after it had run, and the fan-in it receives would not overlap its sending.
 
 detail::task *pool::impl::pick(detail::worker &w) {
-	auto take_demoted = [&]() -> detail::task * {
-		detail::task *t = w.demoted.front();
-		w.demoted.pop_front();
-		w.demoted_depth.fetch_sub(1, std::memory_order_relaxed);
-		return t;
-	};
 	++w.picks;
-	if (!w.demoted.empty() && w.picks % options.fairness == 0)
-		return take_demoted();
+	if (w.demoted_depth.load(std::memory_order_relaxed) > 0 && w.picks % options.fairness == 0)
+		if (detail::task *t = take_demoted(w))
+			return t;
 	if (w.next.load(std::memory_order_relaxed)) {
 		detail::task *t = w.next.exchange(nullptr, std::memory_order_acq_rel);
 		if (t && w.next_streak >= max_next_streak && others_waiting(w)) {
@@ -221,21 +236,30 @@ detail::task *pool::impl::pick(detail::worker &w) {
 			return t;
 		}
 	}
+	if (others_slot_filled(w))
+		if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
+			return t;
 	{
-		std::lock_guard lock(injector_mutex);
+		std::unique_lock lock(injector_mutex);
 		if (!injector.empty()) {
 			detail::task *t = injector.front();
 			injector.pop_front();
+			bool more = !injector.empty();
+			lock.unlock();
+			if (more)
+				wake_helper();
 			return t;
 		}
 	}
 	if (detail::task *t = steal(w))
 		return t;
-	if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
-		return t;
-	if (!w.demoted.empty())
-		return take_demoted();
-	return nullptr;
+	if (others_slot_filled(w))
+		if (detail::task *t = steal_stale(w, std::chrono::steady_clock::now()))
+			return t;
+	if (w.demoted_depth.load(std::memory_order_relaxed) > 0)
+		if (detail::task *t = take_demoted(w))
+			return t;
+	return steal_demoted(w);
 }
 
 void pool::impl::finished(detail::task *t) {
@@ -250,6 +274,13 @@ void pool::impl::finished(detail::task *t) {
 // w.running tells which task is inside the runner when it comes back preempted. Returns
 // whether the runner stopped for want of any work (see work()).
 bool pool::impl::run(detail::worker &w, detail::task *t) {
+	if (t->demoted && t->movable && linger_migrate_in(&t->handle) != 0) {
+		// (Only out of memory: nothing else adopts it.)
+		std::perror("turquoise: preempted task dropped: linger_migrate_in");
+		finished(t);
+		return false;
+	}
+	w.in_task.store(true, std::memory_order_relaxed);
 	w.running = t;
 	linger_t handle;
 	if (t->demoted) {
@@ -266,6 +297,7 @@ bool pool::impl::run(detail::worker &w, detail::task *t) {
 		resume(&handle, quantum_us);
 		inside = std::exchange(w.running, nullptr);
 	}
+	w.in_task.store(false, std::memory_order_relaxed);
 	if (handle.is_complete) {
 		if (inside) { // a demoted runner's task, which it left to us (see next_inline())
 			w.tasks_completed.fetch_add(1, std::memory_order_relaxed);
@@ -278,10 +310,7 @@ bool pool::impl::run(detail::worker &w, detail::task *t) {
 	} else {
 		// The task inside overran its quantum: the runner is demoted with it.
 		w.preemptions.fetch_add(1, std::memory_order_relaxed);
-		inside->demoted = true;
-		inside->handle = handle;
-		w.demoted.push_back(inside);
-		w.demoted_depth.fetch_add(1, std::memory_order_relaxed);
+		demote(w, inside, handle);
 	}
 	return std::exchange(w.ran_dry, false);
 }
@@ -327,6 +356,15 @@ detail::task *pool::impl::next_inline(detail::worker &w, detail::task *done) {
 	return t;
 }
 
+// Whether another worker's next-task slot holds a task (one load per worker: the clock read
+// steal_stale() needs is paid only then).
+bool pool::impl::others_slot_filled(detail::worker &w) {
+	for (auto &v : workers)
+		if (v.get() != &w && v->next.load(std::memory_order_relaxed))
+			return true;
+	return false;
+}
+
 // The slot task of another worker that has been seen waiting (by this thief, in an earlier
 // call) for slot_grace while that worker did not start another task.
 detail::task *pool::impl::steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now) {
@@ -356,7 +394,8 @@ detail::task *pool::impl::steal_stale(detail::worker &thief, std::chrono::steady
 }
 
 // Spin until a task is queued (queued_meanwhile: true, nullptr returned), a slot task of
-// another worker has waited too long (returned), or spin_time has passed.
+// another worker has waited too long or a busy worker has a demoted task (returned), or
+// spin_time has passed.
 detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile) {
 	queued_meanwhile = false;
 	unsigned expected = 0;
@@ -370,7 +409,7 @@ detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, b
 		// (a clock read costs ~20 pauses: not every round)
 		if (i % 32 == 0) {
 			auto now = std::chrono::steady_clock::now();
-			if ((stolen = steal_stale(w, now)) || now >= until)
+			if ((stolen = steal_stale(w, now)) || (stolen = steal_demoted(w)) || now >= until)
 				break;
 			// Let a thread waiting for this CPU run (the program's own thread that will
 			// post the next task, or another worker): with more runnable threads than
@@ -432,13 +471,18 @@ void pool::impl::work(detail::worker &w) {
 	}
 	if (detail::task *t = w.next.exchange(nullptr))
 		fresh.push_back(t);
-	if (w.handoff) // a demoted task a runner picked just before the cancel
-		w.demoted.push_front(std::exchange(w.handoff, nullptr));
 	std::deque<detail::task *> demoted;
-	demoted.swap(w.demoted);
-	w.demoted_depth.store(0);
+	{
+		std::lock_guard lock(w.demoted_mutex);
+		demoted.swap(w.demoted);
+		w.demoted_depth.store(0);
+	}
+	if (w.handoff) // a demoted task a runner picked just before the cancel
+		demoted.push_front(std::exchange(w.handoff, nullptr));
 	for (detail::task *t : demoted) {
-		cancel(&t->handle);
+		// A movable one is adopted first (if that fails, its stack is lost: out of memory).
+		if (!t->movable || linger_migrate_in(&t->handle) == 0)
+			cancel(&t->handle);
 		finished(t);
 	}
 	for (detail::task *t : fresh)

@@ -40,6 +40,9 @@ struct task {
 	// Set by the worker when the runner running this task is preempted (see pool.cpp): the
 	// task now travels with that runner, whose handle this is, on the demoted queue.
 	bool demoted = false;
+	// The runner was taken off its thread (linger_migrate_out): whichever worker resumes it
+	// adopts it first, so an idle worker may take it (see pool::impl::steal_demoted()).
+	bool movable = false;
 	linger_t handle{};
 };
 
@@ -50,8 +53,11 @@ struct worker {
 
 	std::mutex fresh_mutex;   // guards fresh: other workers steal from it
 	std::deque<task *> fresh; // never started; FIFO
-	std::deque<task *> demoted; // preempted; only this worker touches it (handles are per thread)
+	std::mutex demoted_mutex;    // guards demoted: idle workers steal movable ones from it
+	std::deque<task *> demoted;  // preempted; oldest first
 	unsigned picks = 0;
+	// Inside run(): this worker cannot serve its demoted queue now (see steal_demoted()).
+	std::atomic<bool> in_task{false};
 
 	// Only this thread touches these, the worker and its runner taking turns (see pool.cpp).
 	task *running = nullptr; // the task whose body runs (or is about to) in the current runner
@@ -120,8 +126,13 @@ struct pool::impl {
 	void enqueue_next(detail::worker &w, detail::task *t);
 	void push_fresh(detail::worker &w, detail::task *t);
 	bool others_waiting(detail::worker &w);
+	bool others_slot_filled(detail::worker &w);
 	detail::task *steal_stale(detail::worker &thief, std::chrono::steady_clock::time_point now);
+	detail::task *take_demoted(detail::worker &w);
+	detail::task *steal_demoted(detail::worker &thief);
+	void demote(detail::worker &w, detail::task *t, const linger_t &runner);
 	void wake_one();
+	void wake_helper();
 	void finished(detail::task *t);
 };
 

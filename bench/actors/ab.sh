@@ -5,7 +5,9 @@
 #
 # Runs the two binaries in turn ROUNDS times (A, B, A, B...), so that a slow spell of the
 # machine hits both, and prints for each benchmark the median and the best of the per-run
-# medians (items/s) of A and B, and B/A of the medians. Build A from another worktree (its
+# medians (items/s) of A and B, and B/A of the medians; with a filter that keeps CAF's rows
+# (e.g. FILTER=fanin), also each side's turquoise/CAF ratio, run by run (A and B run the same
+# CAF code: it is the yardstick for the machine's state). Build A from another worktree (its
 # RUNPATH points at its own libturquoise.so, so the two do not mix):
 #   git worktree add /tmp/base main && cmake -S /tmp/base -B /tmp/base/build-release \
 #     -DCMAKE_BUILD_TYPE=Release -DINGER_BENCH=ON -DINGER_TESTS=OFF && \
@@ -41,4 +43,16 @@ for name in sorted({n for n, _ in runs}):
     ma, mb = statistics.median(a), statistics.median(b)
     print(f"{name:40s} A median {ma / 1e3:10.1f}k best {max(a) / 1e3:10.1f}k | "
           f"B median {mb / 1e3:10.1f}k best {max(b) / 1e3:10.1f}k | B/A {mb / ma:.2f}")
+# With a filter that selects CAF's rows too: each side's turquoise/CAF ratio, from the CAF
+# runs of the same binary (the yardstick that saw the same spells of the machine).
+for name in sorted({n for n, _ in runs if "/turquoise/" in n}):
+    peer = name.replace("/turquoise/", "/caf/")
+    sides = []
+    for side in "ab":
+        t, c = runs.get((name, side)), runs.get((peer, side))
+        if t and c:
+            sides.append(f"{side.upper()} {statistics.median(t) / statistics.median(c):.2f}x "
+                         f"(per run: {', '.join(f'{x / y:.2f}' for x, y in zip(t, c))})")
+    if sides:
+        print(f"{name.split('/')[0]:40s} turquoise/CAF  " + " | ".join(sides))
 PY
