@@ -167,7 +167,7 @@ TEST_CASE("delay dispatches after a paused Clock is advanced") {
 	PID<Calc> pid = spawn(c);
 	delay(100ms, pid, &Calc::tick, std::string("100ms"));
 	delay(50ms, pid, &Calc::tick, std::string("50ms"));
-	Clock::Timer cancelled = delay(60ms, pid, &Calc::tick, std::string("cancelled"));
+	Timer cancelled = delay(60ms, pid, &Calc::tick, std::string("cancelled"));
 	std::atomic<int> lambda_runs{0};
 	delay(1s, pid, [&] { lambda_runs++; });
 

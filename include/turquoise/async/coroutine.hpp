@@ -130,15 +130,7 @@ struct coroutine_promise_base {
 	std::suspend_never initial_suspend() noexcept { return {}; }
 	std::suspend_never final_suspend() noexcept { return {}; }
 	void unhandled_exception() {
-		try {
-			throw;
-		} catch (const FutureDiscarded &) {
-			promise.discard();
-		} catch (const std::exception &e) {
-			promise.fail(e.what());
-		} catch (...) {
-			promise.fail("unknown exception");
-		}
+		complete_from(promise, []() -> T { throw; }); // rethrown inside: becomes the outcome
 	}
 
 	template <class U>

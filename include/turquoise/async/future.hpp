@@ -27,7 +27,6 @@
 #ifndef TURQUOISE_ASYNC_FUTURE_HPP
 #define TURQUOISE_ASYNC_FUTURE_HPP
 
-#include <turquoise/async/clock.hpp>
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/nothing.hpp>
 #include <turquoise/async/option.hpp>
@@ -108,6 +107,32 @@ void run_callback(F &f, A &&...a) noexcept {
 	} catch (...) {
 		std::fputs("turquoise: exception escaped a Future callback\n", stderr);
 		std::terminate();
+	}
+}
+
+// Complete `sink` (a Promise<U>, or anything with its set/associate/fail/discard) with the
+// outcome of thunk(): its value (void: Nothing), the future it returned (followed), or the
+// exception it threw: FutureDiscarded discards, any other fails with its what(). The one
+// place where an exception becomes a future's outcome (then, from_call, dispatch, async,
+// pool::submit, coroutines).
+template <class Sink, class Thunk>
+void complete_from(Sink &sink, Thunk &&thunk) noexcept {
+	using R = std::invoke_result_t<Thunk &>;
+	try {
+		if constexpr (std::is_void_v<R>) {
+			thunk();
+			sink.set(Nothing());
+		} else if constexpr (is_future_v<R>) {
+			sink.associate(thunk());
+		} else {
+			sink.set(thunk());
+		}
+	} catch (const FutureDiscarded &) {
+		sink.discard();
+	} catch (const std::exception &e) {
+		sink.fail(e.what());
+	} catch (...) {
+		sink.fail("unknown exception");
 	}
 }
 
@@ -737,32 +762,10 @@ public:
 
 	// If this future is still pending after d (on Clock), f(future) (returning T or
 	// Future<T>; typically it discards the future and returns a Failure) supplies the result;
-	// otherwise the result follows this future and the timer is cancelled.
+	// otherwise the result follows this future and the timer is cancelled. (Defined in
+	// after.hpp, the one part of Future that needs the Clock.)
 	template <class F>
-	Future after(Clock::Duration d, F &&f) const {
-		struct shared {
-			explicit shared(std::decay_t<F> g) : fn(std::move(g)) {}
-			Promise<T> promise;
-			std::decay_t<F> fn;
-			std::atomic<bool> latch{false};
-			Clock::Timer timer;
-		};
-		detail::critical c;
-		auto sh = std::make_shared<shared>(std::decay_t<F>(std::forward<F>(f)));
-		Future out = sh->promise.future();
-		out.onDiscard(discard_upstream());
-		sh->timer = Clock::timer(d, [sh, self = *this] {
-			if (!sh->latch.exchange(true))
-				sh->promise.associate(to_future(sh->fn, self));
-		});
-		onAny([sh](const Future &in) {
-			if (!sh->latch.exchange(true)) {
-				Clock::cancel(sh->timer);
-				sh->promise.associate(in);
-			}
-		});
-		return out;
-	}
+	Future after(std::chrono::nanoseconds d, F &&f) const;
 
 	friend bool operator==(const Future &a, const Future &b) { return a.state_ == b.state_; }
 	friend bool operator<(const Future &a, const Future &b) { return a.state_ < b.state_; }
@@ -815,24 +818,19 @@ private:
 	// intermediate future.
 	template <class U, class F>
 	static void settle(Promise<U> &p, F &f, const T &v) noexcept {
-		using R = typename call_result<F>::type;
-		try {
-			if constexpr (detail::is_future_v<R>) {
-				p.associate(call_with_value(f, v));
-			} else if constexpr (std::is_void_v<R>) {
-				call_with_value(f, v);
-				p.set(Nothing());
-			} else {
-				p.set(call_with_value(f, v));
-			}
-		} catch (const FutureDiscarded &) {
-			p.discard();
-		} catch (const std::exception &e) {
-			p.fail(e.what());
-		} catch (...) {
-			p.fail("unknown exception");
-		}
+		detail::complete_from(p, [&]() -> decltype(auto) { return call_with_value(f, v); });
 	}
+	// from_call()'s sink for detail::complete_from(): a completed Future, without a promise.
+	struct outcome {
+		std::optional<Future> result;
+		template <class U>
+		void set(U &&u) {
+			result.emplace(std::forward<U>(u));
+		}
+		void associate(Future f) { result.emplace(std::move(f)); }
+		void fail(const std::string &message) { result.emplace(Failure(message)); }
+		void discard() { result.emplace(discarded()); }
+	};
 	// f(future) for repair/recover/after: its result as a Future<T>.
 	template <class F>
 	static Future to_future(F &f, const Future &in) {
@@ -843,21 +841,9 @@ public:
 	// Internal: the result of thunk() as a Future<T>; an exception becomes a failure.
 	template <class Thunk>
 	static Future from_call(Thunk &&thunk) noexcept {
-		using R = std::invoke_result_t<Thunk &>;
-		try {
-			if constexpr (std::is_void_v<R>) {
-				thunk();
-				return Future(Nothing());
-			} else {
-				return Future(thunk());
-			}
-		} catch (const FutureDiscarded &) {
-			return discarded();
-		} catch (const std::exception &e) {
-			return Future(Failure(e.what()));
-		} catch (...) {
-			return Future(Failure("unknown exception"));
-		}
+		outcome out;
+		detail::complete_from(out, thunk);
+		return std::move(*out.result);
 	}
 
 private:
@@ -1046,6 +1032,7 @@ struct std::hash<turquoise::Future<T>> {
 	std::size_t operator()(const turquoise::Future<T> &f) const noexcept { return f.hash(); }
 };
 
+#include <turquoise/async/after.hpp>
 #include <turquoise/async/coroutine.hpp>
 
 #endif

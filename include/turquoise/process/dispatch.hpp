@@ -17,7 +17,7 @@
 //   e.g. future.then(defer(self(), [this](const int &v) { ... }));
 // Placeholders are not supported: arguments given at call time are appended to the bound ones.
 //
-//   Clock::Timer delay(d, pid, &T::method, args...)  / delay(d, pid, f)
+//   Timer delay(d, pid, &T::method, args...)  / delay(d, pid, f)
 // dispatches once `d` has passed on the Clock (a paused Clock: when advance() passes it; see
 // ProcessManager::settle()). Clock::cancel(timer) cancels it.
 //
@@ -88,28 +88,6 @@ decltype(auto) invoke_method(M method, T *t, Tuple &args, std::index_sequence<I.
 	return std::invoke(method, t, pass<std::tuple_element_t<I, Params>>(std::get<I>(args))...);
 }
 
-// Complete `promise` with the outcome of thunk() (R: its result type).
-template <class U, class Thunk>
-void complete(Promise<U> &promise, Thunk &thunk) noexcept {
-	using R = std::invoke_result_t<Thunk &>;
-	try {
-		if constexpr (std::is_void_v<R>) {
-			thunk();
-			promise.set(Nothing());
-		} else if constexpr (detail::is_future_v<R>) {
-			promise.associate(thunk());
-		} else {
-			promise.set(thunk());
-		}
-	} catch (const FutureDiscarded &) {
-		promise.discard();
-	} catch (const std::exception &e) {
-		promise.fail(e.what());
-	} catch (...) {
-		promise.fail("unknown exception");
-	}
-}
-
 // A dispatch's message: the call and the promise of its outcome. It is allocated in one
 // block with the state of the future it completes (one allocation per dispatch instead of
 // two; allocations are much of a message's cost, and the block is typically freed on another
@@ -119,8 +97,7 @@ struct dispatch_event final : event {
 	template <class C>
 	explicit dispatch_event(C &&c) : call(std::in_place, std::forward<C>(c)) {}
 	void run(ProcessBase *p) override {
-		auto thunk = [&]() -> decltype(auto) { return (*call)(p); };
-		complete(promise, thunk);
+		turquoise::detail::complete_from(promise, [&]() -> decltype(auto) { return (*call)(p); });
 	}
 	void dispose() noexcept override {
 		call.reset(); // the block is still held by `promise`
@@ -284,7 +261,7 @@ auto defer(const Process<T> *process, M method, B &&...bound) {
 
 // delay(d, pid, &T::method, args...) / delay(d, pid, f)
 template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
-Clock::Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
+Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
 	process::internal::critical c;
 	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
 	return Clock::timer(d, [pid, method, args = std::move(args)]() mutable {
@@ -292,12 +269,12 @@ Clock::Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
 	});
 }
 template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
-Clock::Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
+Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
 	return delay(d, process.self(), method, std::forward<A>(a)...);
 }
 template <class F, class = std::enable_if_t<!process::internal::is_method_v<F> &&
                                             std::is_invocable_v<std::decay_t<F> &>>>
-Clock::Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
+Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
 	process::internal::critical c;
 	return Clock::timer(d, [pid, f = std::decay_t<F>(std::forward<F>(f))]() mutable {
 		dispatch(pid, std::move(f));
@@ -316,8 +293,7 @@ auto async(F &&f, A &&...a) {
 	Future<U> future = promise.future();
 	workers.post([promise = std::move(promise), f = std::decay_t<F>(std::forward<F>(f)),
 	              args = std::tuple<std::decay_t<A>...>(std::forward<A>(a)...)]() mutable {
-		auto thunk = [&]() -> decltype(auto) { return std::apply(f, args); };
-		process::internal::complete(promise, thunk);
+		detail::complete_from(promise, [&]() -> decltype(auto) { return std::apply(f, args); });
 	});
 	return future;
 }
