@@ -1,17 +1,23 @@
 // clock.cpp — Clock (turquoise/async/clock.hpp): timers on a pausable clock, fired by a pool.
 //
 // The timers live in one ordered map under one mutex. A running clock arms one pool timer
-// (pool::after) for the earliest deadline; a tick fires every due timer. Without a pool, or
-// when the pool has shut down, a plain thread started on first use does the ticking.
+// (pool::after) for the earliest deadline; a tick fires every due timer. The pool is the one
+// the runtime scope installed (detail::clock_use), else the current runtime's, looked up
+// when needed; when that pool has shut down, a plain thread started then does the ticking.
 #include <turquoise/async/clock.hpp>
 
 #include <turquoise/guarded_lock.hpp>
 #include <turquoise/pool.hpp>
+#include <turquoise/process/process.hpp>
+#include <turquoise/runtime.hpp>
+
+#include "../runtime_hooks.hpp"
 
 #include <libinger.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -34,7 +40,7 @@ struct clock_state {
 	std::map<std::pair<Time, std::uint64_t>, unique_function<void()>> timers;
 	std::uint64_t next_id = 1;
 	std::uint64_t inflight = 0; // ticks running timer callbacks
-	pool *backend = nullptr;
+	pool *backend = nullptr;  // nullptr: look up the current runtime's
 	Time armed = Time::max(); // earliest pool timer set for a tick
 	bool thread_started = false;
 };
@@ -60,9 +66,21 @@ void start_thread_locked(clock_state &s) {
 	std::thread(thread_main).detach();
 }
 
+// The pool that fires the timers (nullptr: none usable, the thread does).
+pool *backend_locked(clock_state &s) {
+	if (!s.backend) {
+		try {
+			s.backend = &runtime::current().workers();
+		} catch (const std::exception &e) { // e.g. an invalid environment variable
+			std::fprintf(stderr, "turquoise: Clock timers fall back to a thread: %s\n", e.what());
+		}
+	}
+	return s.backend;
+}
+
 // Have due timers fired soon, by the pool or the thread.
 void kick_locked(clock_state &s) {
-	if (s.backend) {
+	if (backend_locked(s)) {
 		try {
 			s.backend->post([] { tick(); });
 			return;
@@ -76,7 +94,7 @@ void kick_locked(clock_state &s) {
 
 // Real-time wake-up at `deadline` (clock running).
 void arm_locked(clock_state &s, Time deadline) {
-	if (s.backend) {
+	if (backend_locked(s)) {
 		if (deadline >= s.armed)
 			return;
 		try {
@@ -148,7 +166,20 @@ void thread_main() {
 } // namespace
 
 namespace detail {
-// Wait until no timer is due at now() and no timer callback is running.
+void clock_use(pool *p) {
+	clock_state &s = *state_;
+	guarded_lock lock(s.mutex);
+	s.backend = p;
+	s.armed = Time::max();
+	s.wake.notify_all();
+	if (s.timers.empty())
+		return;
+	if (has_due_locked(s))
+		kick_locked(s);
+	else if (!s.paused)
+		arm_locked(s, s.timers.begin()->first.first);
+}
+
 void settle_timers() {
 	clock_state &s = *state_;
 	guarded_lock lock(s.mutex);
@@ -201,7 +232,12 @@ void Clock::advance(Duration d) {
 		kick_locked(s);
 }
 
-void Clock::settle() { detail::settle_timers(); }
+// As libprocess's: also waits for the processes to go idle (a delay()ed dispatch has then
+// run, not only been queued), without a limit.
+void Clock::settle() {
+	while (!ProcessManager::settle(std::chrono::hours(1))) {
+	}
+}
 
 Timer Clock::timer(Duration d, unique_function<void()> fn) {
 	clock_state &s = *state_;
@@ -226,20 +262,6 @@ bool Clock::cancel(const Timer &t) {
 	dropped = std::move(it->second);
 	s.timers.erase(it);
 	return true;
-}
-
-void Clock::use(pool *p) {
-	clock_state &s = *state_;
-	guarded_lock lock(s.mutex);
-	s.backend = p;
-	s.armed = Time::max();
-	s.wake.notify_all();
-	if (s.timers.empty())
-		return;
-	if (has_due_locked(s))
-		kick_locked(s);
-	else if (!s.paused)
-		arm_locked(s, s.timers.begin()->first.first);
 }
 
 std::size_t Clock::pending_timers() {

@@ -1,7 +1,8 @@
 // turquoise/async/clock.hpp — the async layer's clock and timers, pausable for tests.
 //
 // Running clock: now() is std::chrono::steady_clock::now(). Timers fire once their deadline
-// has passed; their callbacks run as tasks of the current runtime's pool (see runtime.hpp).
+// has passed; their callbacks run as tasks of the current runtime's pool (see runtime.hpp;
+// if that pool has shut down, a plain thread takes over).
 //
 // Paused clock (tests): now() stands still at the instant of pause() plus every advance();
 // timers fire only when advance() moves now() past their deadline (they are then run by the
@@ -22,8 +23,6 @@
 #include <cstdint>
 
 namespace turquoise {
-
-class pool;
 
 // A timer set with Clock::timer() (or delay()); Clock::cancel() cancels it.
 struct Timer {
@@ -54,11 +53,6 @@ public:
 	static Timer timer(Duration d, unique_function<void()> fn);
 	// False if the timer already fired (or is firing) or was cancelled.
 	static bool cancel(const Timer &t);
-
-	// Drive timers with this pool's timers (callbacks become its tasks); nullptr: the
-	// internal timer thread.
-	static void use(pool &p) { use(&p); }
-	static void use(pool *p);
 
 	// Number of timers set and neither fired nor cancelled (diagnostics, tests).
 	static std::size_t pending_timers();

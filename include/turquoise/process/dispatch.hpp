@@ -30,6 +30,7 @@
 #include <turquoise/async/clock.hpp>
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/future.hpp>
+#include <turquoise/async/loop.hpp>
 #include <turquoise/process/event.hpp>
 #include <turquoise/process/process.hpp>
 #include <turquoise/small_alloc.hpp>
@@ -45,7 +46,7 @@
 #include <utility>
 
 namespace turquoise {
-namespace process::internal {
+namespace detail {
 
 template <class M>
 struct method_traits;
@@ -174,28 +175,28 @@ auto dispatch_function(const UPID &pid, bool spoofed, F &&f, A &&...a) {
 template <class M>
 inline constexpr bool is_method_v = std::is_member_function_pointer_v<std::decay_t<M>>;
 
-} // namespace process::internal
+} // namespace detail
 
 // dispatch(pid, &T::method, args...)
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto dispatch(const PID<T> &pid, M method, A &&...a) {
-	return process::internal::dispatch_method<T>(pid, method, false, std::forward<A>(a)...);
+	return detail::dispatch_method<T>(pid, method, false, std::forward<A>(a)...);
 }
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto dispatch(const Process<T> &process, M method, A &&...a) {
 	return dispatch(process.self(), method, std::forward<A>(a)...);
 }
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto dispatch(const Process<T> *process, M method, A &&...a) {
 	return dispatch(process->self(), method, std::forward<A>(a)...);
 }
 
 // dispatch(pid, f, args...)
 template <class F, class... A,
-          class = std::enable_if_t<!process::internal::is_method_v<F> &&
+          class = std::enable_if_t<!detail::is_method_v<F> &&
                                    std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
 auto dispatch(const UPID &pid, F &&f, A &&...a) {
-	return process::internal::dispatch_function(pid, false, std::forward<F>(f), std::forward<A>(a)...);
+	return detail::dispatch_function(pid, false, std::forward<F>(f), std::forward<A>(a)...);
 }
 
 // defer(pid, f)
@@ -226,7 +227,7 @@ public:
 	    : pid_(std::move(pid)), method_(method), bound_(std::move(bound)) {}
 
 	template <class... X, class = std::enable_if_t<sizeof...(B) + sizeof...(X) ==
-	                                               process::internal::method_traits<M>::arity>>
+	                                               detail::method_traits<M>::arity>>
 	auto operator()(X &&...x) const {
 		return std::apply(
 		    [&](const B &...b) { return dispatch(pid_, method_, b..., std::forward<X>(x)...); },
@@ -241,44 +242,51 @@ private:
 	std::tuple<B...> bound_;
 };
 
-template <class F, class = std::enable_if_t<!process::internal::is_method_v<F>>>
+template <class F, class = std::enable_if_t<!detail::is_method_v<F>>>
 Deferred<std::decay_t<F>> defer(const UPID &pid, F &&f) {
 	return Deferred<std::decay_t<F>>(pid, std::forward<F>(f));
 }
-template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... B, class = std::enable_if_t<detail::is_method_v<M>>>
 DeferredMethod<T, M, std::decay_t<B>...> defer(const PID<T> &pid, M method, B &&...bound) {
 	return DeferredMethod<T, M, std::decay_t<B>...>(
 	    pid, method, std::tuple<std::decay_t<B>...>(std::forward<B>(bound)...));
 }
-template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... B, class = std::enable_if_t<detail::is_method_v<M>>>
 auto defer(const Process<T> &process, M method, B &&...bound) {
 	return defer(process.self(), method, std::forward<B>(bound)...);
 }
-template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... B, class = std::enable_if_t<detail::is_method_v<M>>>
 auto defer(const Process<T> *process, M method, B &&...bound) {
 	return defer(process->self(), method, std::forward<B>(bound)...);
 }
 
 // delay(d, pid, &T::method, args...) / delay(d, pid, f)
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
-	process::internal::critical c;
+	detail::critical c;
 	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
 	return Clock::timer(d, [pid, method, args = std::move(args)]() mutable {
 		std::apply([&](auto &...xs) { dispatch(pid, method, std::move(xs)...); }, args);
 	});
 }
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
 	return delay(d, process.self(), method, std::forward<A>(a)...);
 }
-template <class F, class = std::enable_if_t<!process::internal::is_method_v<F> &&
+template <class F, class = std::enable_if_t<!detail::is_method_v<F> &&
                                             std::is_invocable_v<std::decay_t<F> &>>>
 Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
-	process::internal::critical c;
+	detail::critical c;
 	return Clock::timer(d, [pid, f = std::decay_t<F>(std::forward<F>(f))]() mutable {
 		dispatch(pid, std::move(f));
 	});
+}
+
+// loop(pid, iterate, body): loop() (async/loop.hpp) with iterate and body run in pid's
+// context, each call a dispatch (libprocess's loop(pid, ...)).
+template <class Iterate, class Body>
+auto loop(const UPID &pid, Iterate &&iterate, Body &&body) {
+	return loop(defer(pid, std::forward<Iterate>(iterate)), defer(pid, std::forward<Body>(body)));
 }
 
 // async(f, args...): f(args...) as a task of the runtime's pool.
@@ -288,7 +296,7 @@ auto async(F &&f, A &&...a) {
 	using R = std::invoke_result_t<std::decay_t<F> &, std::decay_t<A> &...>;
 	using U = detail::future_value_t<R>;
 	pool &workers = ProcessManager::workers();
-	process::internal::critical c;
+	detail::critical c;
 	Promise<U> promise;
 	Future<U> future = promise.future();
 	workers.post([promise = std::move(promise), f = std::decay_t<F>(std::forward<F>(f)),

@@ -42,7 +42,7 @@ struct MethodId {
 	}
 };
 
-namespace process::internal {
+namespace detail {
 
 // Scoped libinger critical section (the runtime's own allocations and bookkeeping).
 using critical = inger::critical_section; // inline (see inger/inger.hpp)
@@ -92,7 +92,7 @@ void destroy(event *e) noexcept;
 // is destroyed (its future, if any, is abandoned) and false is returned.
 bool deliver(const UPID &to, event *e);
 
-} // namespace process::internal
+} // namespace detail
 } // namespace turquoise
 
 #endif
