@@ -434,6 +434,11 @@ void run(const std::shared_ptr<record> &r) {
 
 } // namespace
 
+} // namespace detail
+
+namespace abi {
+using namespace detail;
+
 void destroy(event *e) noexcept {
 	critical c;
 	e->dispose();
@@ -466,7 +471,8 @@ bool manage_after_termination(const UPID &pid, ProcessBase *process) {
 	return true;
 }
 
-} // namespace detail
+} // namespace abi
+
 
 using detail::critical;
 using detail::record;

@@ -37,16 +37,11 @@
 #include <inger/inger.hpp>
 #include <libinger.h>
 
-#include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -70,6 +65,17 @@ template <class T>
 class Promise;
 template <class T>
 class WeakFuture;
+
+// turquoise::abi: out-of-line entry points of the headers' templates (see small_alloc.hpp).
+namespace abi {
+// Sleep while `word` == expected, until a wake-up or the absolute CLOCK_MONOTONIC deadline
+// (null: none); false if the deadline passed.
+bool futex_wait(std::atomic<std::uint32_t> &word, std::uint32_t expected,
+                const timespec *deadline) noexcept;
+void futex_wake_all(std::atomic<std::uint32_t> &word) noexcept;
+// now + ns on CLOCK_MONOTONIC (std::chrono::steady_clock on Linux), as a futex deadline.
+timespec monotonic_deadline(std::int64_t ns) noexcept;
+} // namespace abi
 
 namespace detail {
 
@@ -177,28 +183,11 @@ inline void spin_pause(unsigned &spins) noexcept {
 		sched_yield();
 }
 
-// Sleep while `word` == expected, until a wake-up or the absolute CLOCK_MONOTONIC deadline
-// (null: none); false if the deadline passed. An absolute deadline (FUTEX_WAIT_BITSET) needs
-// no recomputation after an early return (a signal, a change of another bit).
-inline bool futex_wait(std::atomic<std::uint32_t> &word, std::uint32_t expected,
-                       const timespec *deadline) noexcept {
-	static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-	long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&word), FUTEX_WAIT_BITSET_PRIVATE,
-	                 expected, deadline, nullptr, FUTEX_BITSET_MATCH_ANY);
-	return r == 0 || errno != ETIMEDOUT;
-}
-inline void futex_wake_all(std::atomic<std::uint32_t> &word) noexcept {
-	syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
-	        nullptr, nullptr, 0);
-}
-
-// now + ns on CLOCK_MONOTONIC (std::chrono::steady_clock on Linux), as a futex deadline.
-inline timespec monotonic_deadline(std::int64_t ns) noexcept {
-	timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	std::int64_t t = now.tv_sec * 1000000000LL + now.tv_nsec + ns;
-	return timespec{static_cast<time_t>(t / 1000000000LL), static_cast<long>(t % 1000000000LL)};
-}
+// Futex calls, out of line (libturquoise/async/futex.cpp): only blocked waits and the
+// wake-ups they ask for (bits::waiters) reach them.
+using abi::futex_wait;
+using abi::futex_wake_all;
+using abi::monotonic_deadline;
 
 // A registered callback: one node of the state's intrusive list, tagged by the event it
 // waits for. One list (rather than one container per kind) keeps a state small; it is

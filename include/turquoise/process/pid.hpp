@@ -80,8 +80,11 @@ public:
 	std::shared_ptr<detail::record> reference;
 };
 
-namespace detail {
+namespace abi { // see small_alloc.hpp
 UPID self_of(const ProcessBase &process); // process.self()
+}
+namespace detail {
+using abi::self_of;
 }
 
 // A UPID known to name a T (or something derived from T).
