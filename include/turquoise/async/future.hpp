@@ -409,11 +409,23 @@ private:
 
 public:
 	// Internal: the result of thunk() as a Future<T>; an exception becomes a failure.
+	// (The usual case, no exception, builds the result in place; an exception is turned
+	// into the outcome by detail::complete_from, rethrown there.)
 	template <class Thunk>
 	static Future from_call(Thunk &&thunk) noexcept {
-		outcome out;
-		detail::complete_from(out, thunk);
-		return std::move(*out.result);
+		using R = std::invoke_result_t<Thunk &>;
+		try {
+			if constexpr (std::is_void_v<R>) {
+				thunk();
+				return Future(Nothing());
+			} else {
+				return Future(thunk());
+			}
+		} catch (...) {
+			outcome out;
+			detail::complete_from(out, []() -> Future { throw; });
+			return std::move(*out.result);
+		}
 	}
 
 private:
