@@ -129,7 +129,7 @@ int main() {
 	pool workers(pool_options{.workers = 2});
 	bool ok;
 	{
-		process::Scope scope(workers); // async() runs on `workers`
+		runtime_scope scope(workers); // async() runs on `workers`
 		ok = run_fast();
 		ok = run_hanging() && ok;
 	}

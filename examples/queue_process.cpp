@@ -164,7 +164,7 @@ void demo_shutdown() {
 int main() {
 	pool workers(pool_options{.workers = 2});
 	{
-		process::Scope scope(workers);
+		runtime_scope scope(workers);
 		demo_basics();
 		demo_producers();
 		demo_shutdown();

@@ -306,7 +306,7 @@ bool pool::impl::run(detail::worker &w, detail::task *t) {
 	} else if (handle.error != LINGER_OK) {
 		std::fprintf(stderr, "turquoise: task dropped: %s\n", linger_strerror(handle.error));
 		if (inside)
-			finished(inside); // its future, if any, reports broken_promise
+			finished(inside); // its future, if any, is abandoned
 	} else {
 		// The task inside overran its quantum: the runner is demoted with it.
 		w.preemptions.fetch_add(1, std::memory_order_relaxed);

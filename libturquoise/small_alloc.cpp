@@ -29,7 +29,8 @@
 #endif
 #endif
 
-namespace turquoise::detail {
+namespace turquoise::abi {
+using detail::max_small_block;
 
 #ifdef TURQUOISE_SMALL_ALLOC_PLAIN
 
@@ -198,4 +199,4 @@ void free_small(void *p, std::size_t bytes) noexcept {
 
 #endif
 
-} // namespace turquoise::detail
+} // namespace turquoise::abi

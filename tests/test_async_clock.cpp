@@ -6,9 +6,11 @@
 #include <turquoise/async/async.hpp>
 #include <turquoise/async/testing.hpp>
 #include <turquoise/pool.hpp>
+#include <turquoise/runtime.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -177,9 +179,9 @@ TEST_CASE("resume returns to real time and pending timers then fire in real time
 	CHECK(real - now < 1s);
 }
 
-TEST_CASE("Clock::use(pool): timer callbacks run as pool tasks, paused or not") {
+TEST_CASE("under a runtime_scope, timer callbacks run as its pool's tasks, paused or not") {
 	pool p(pool_options{.workers = 2, .quantum = 200us});
-	Clock::use(p);
+	std::optional<runtime_scope> scope(std::in_place, p);
 	std::atomic<bool> on_pool{false};
 	Promise<Nothing> fired;
 	Clock::timer(5ms, [&] {
@@ -217,16 +219,15 @@ TEST_CASE("Clock::use(pool): timer callbacks run as pool tasks, paused or not") 
 	Clock::settle();
 	AWAIT_EXPECT_FAILED_WITH(f, "pool timeout");
 	Clock::resume();
-	Clock::use(nullptr);
+	scope.reset();
 	p.shutdown();
 }
 
 TEST_CASE("timers handed to a pool that shuts down are taken over by the timer thread") {
 	auto p = std::make_unique<pool>(pool_options{.workers = 1});
-	Clock::use(*p);
+	runtime_scope scope(*p);
 	p->shutdown();
 	Promise<Nothing> fired;
 	Clock::timer(5ms, [&] { fired.set(); });
 	AWAIT_READY(fired.future());
-	Clock::use(nullptr);
 }

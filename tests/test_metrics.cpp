@@ -101,8 +101,8 @@ std::string body_of(const std::string &response) {
 TEST_CASE("counter: increments, copies share the value, JSON and Prometheus") {
 	clean_registry clean;
 	metrics::Counter c("http/requests");
-	REQUIRE(metrics::add(c).isSome());
-	CHECK(metrics::add(metrics::Counter("http/requests")).isError()); // name taken
+	REQUIRE(metrics::add(c).isReady());
+	CHECK(metrics::add(metrics::Counter("http/requests")).isFailed()); // name taken
 	c.increment();
 	++c;
 	metrics::Counter copy = c;
@@ -125,9 +125,9 @@ TEST_CASE("gauges: set and pull, a failing pull is omitted") {
 	double level = 2.5;
 	metrics::Gauge pulled("pool/level", [&] { return level; });
 	metrics::Gauge broken("broken", []() -> double { throw std::runtime_error("no"); });
-	REQUIRE(metrics::add(pushed).isSome());
-	REQUIRE(metrics::add(pulled).isSome());
-	REQUIRE(metrics::add(broken).isSome());
+	REQUIRE(metrics::add(pushed).isReady());
+	REQUIRE(metrics::add(pulled).isReady());
+	REQUIRE(metrics::add(broken).isReady());
 	pushed.set(7);
 	CHECK(metrics::snapshot() == "{\"pool/level\":2.5,\"queue/depth\":7}");
 	level = -0.125;
@@ -143,7 +143,7 @@ TEST_CASE("timer: lifetime count/sum, windowed percentiles on a paused clock") {
 	clean_registry clean;
 	Clock::pause();
 	metrics::Timer t("rpc/latency_ms", 10s);
-	REQUIRE(metrics::add(t).isSome());
+	REQUIRE(metrics::add(t).isReady());
 	for (int i = 1; i <= 100; ++i)
 		t.record(std::chrono::milliseconds(i));
 	auto s = t.statistics();
@@ -209,7 +209,7 @@ TEST_CASE("prometheus names are sanitized") {
 	CHECK(metrics::sanitize("9lives") == "_9lives");
 	CHECK(metrics::sanitize("") == "_");
 	metrics::Counter c("master/tasks finished");
-	REQUIRE(metrics::add(c).isSome());
+	REQUIRE(metrics::add(c).isReady());
 	c += 1.5;
 	CHECK(metrics::prometheus() == "# TYPE master_tasks_finished counter\nmaster_tasks_finished 1.5\n");
 	CHECK(metrics::snapshot() == "{\"master/tasks finished\":1.5}");
@@ -221,7 +221,7 @@ TEST_CASE("HTTP endpoint: snapshot and Prometheus over loopback, keep-alive, 404
 	clean_registry clean;
 	turquoise::pool p(turquoise::pool_options{.workers = 2});
 	metrics::Counter c("served/requests");
-	REQUIRE(metrics::add(c).isSome());
+	REQUIRE(metrics::add(c).isReady());
 	c += 42;
 	auto ep = metrics::serve(p, 0);
 	REQUIRE(ep.isSome());
@@ -290,7 +290,7 @@ TEST_CASE("HTTP endpoint: many concurrent clients") {
 	clean_registry clean;
 	turquoise::pool p(turquoise::pool_options{.workers = 2});
 	metrics::Gauge g("g", 1);
-	REQUIRE(metrics::add(g).isSome());
+	REQUIRE(metrics::add(g).isReady());
 	auto ep = metrics::serve(p, 0);
 	REQUIRE(ep.isSome());
 	constexpr int n = 20;

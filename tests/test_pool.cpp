@@ -55,7 +55,7 @@ TEST_CASE("tasks submitted from a busy worker are stolen by an idle one") {
 	std::atomic<int> ran_elsewhere{0};
 	auto parent = p.submit([&] {
 		int me = pool::current_worker();
-		std::vector<turquoise::future<void>> children;
+		std::vector<turquoise::Future<turquoise::Nothing>> children;
 		for (int i = 0; i < 20; ++i)
 			children.push_back(pool::current()->submit([&, me] {
 				if (pool::current_worker() != me)
@@ -81,11 +81,11 @@ TEST_CASE("a runaway task does not stop short tasks on a single worker") {
 		long_done = true;
 	});
 	std::this_thread::sleep_for(5ms); // the runaway is running (and being preempted)
-	std::vector<turquoise::future<int>> shorts;
+	std::vector<turquoise::Future<int>> shorts;
 	for (int i = 0; i < 50; ++i)
 		shorts.push_back(p.submit([i] { return i; }));
 	for (int i = 0; i < 50; ++i) {
-		REQUIRE(shorts[i].wait_for(5s * th::slack));
+		REQUIRE(shorts[i].await(5s * th::slack));
 		CHECK(shorts[i].get() == i);
 	}
 	CHECK_FALSE(long_done.load()); // the short ones did not wait for it
@@ -103,7 +103,7 @@ TEST_CASE("without preemption the same runaway does block the single worker") {
 	});
 	std::this_thread::sleep_for(5ms);
 	auto short_task = p.submit([] { return 1; });
-	CHECK_FALSE(short_task.wait_for(50ms)); // stuck behind the runaway
+	CHECK_FALSE(short_task.await(50ms)); // stuck behind the runaway
 	release = true;
 	CHECK(short_task.get() == 1);
 	runaway.get();
@@ -112,7 +112,7 @@ TEST_CASE("without preemption the same runaway does block the single worker") {
 
 TEST_CASE("demoted tasks finish while fresh short tasks keep arriving") {
 	pool p(pool_options{.workers = 1, .quantum = 500us, .fairness = 4});
-	std::vector<turquoise::future<int>> longs;
+	std::vector<turquoise::Future<int>> longs;
 	for (int i = 0; i < 4; ++i)
 		longs.push_back(p.submit([i] {
 			spin_for(20ms);
@@ -127,7 +127,7 @@ TEST_CASE("demoted tasks finish while fresh short tasks keep arriving") {
 		}
 	});
 	for (int i = 0; i < 4; ++i) {
-		bool finished = longs[i].wait_for(10s * th::slack);
+		bool finished = longs[i].await(10s * th::slack);
 		CHECK(finished);
 		if (finished)
 			CHECK(longs[i].get() == i);
@@ -149,19 +149,19 @@ TEST_CASE("shutdown(cancel) with tasks completed, preempted and never started") 
 	});
 	while (!started.load())
 		std::this_thread::yield();
-	std::vector<turquoise::future<int>> queued;
+	std::vector<turquoise::Future<int>> queued;
 	for (int i = 0; i < 10; ++i)
 		queued.push_back(p->submit([] {
 			spin_for(5ms);
 			return 2;
 		}));
 	p->shutdown(turquoise::shutdown_mode::cancel);
-	CHECK_THROWS_AS(preempted.get(), turquoise::broken_promise);
+	CHECK_THROWS_AS(preempted.get(), turquoise::FutureAbandoned);
 	int completed = 0, broken = 0;
 	for (auto &f : queued) {
 		try {
 			completed += f.get() == 2;
-		} catch (const turquoise::broken_promise &) {
+		} catch (const turquoise::FutureAbandoned &) {
 			++broken;
 		}
 	}
@@ -238,12 +238,12 @@ TEST_CASE("without preemption, a task blocked on its post_next task gets it run 
 	// the slot task once it has waited (at the latest when its park times out).
 	pool p(pool_options{.workers = 2, .quantum = turquoise::no_preemption});
 	auto outer = p.submit([] {
-		turquoise::promise<int> answer;
-		auto f = answer.get_future();
-		pool::current()->post_next([&answer] { answer.set_value(7); });
+		turquoise::Promise<int> answer;
+		auto f = answer.future();
+		pool::current()->post_next([&answer] { answer.set(7); });
 		return f.get();
 	});
-	REQUIRE(outer.wait_for(5s * th::slack));
+	REQUIRE(outer.await(5s * th::slack));
 	CHECK(outer.get() == 7);
 }
 

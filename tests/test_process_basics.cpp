@@ -282,7 +282,7 @@ TEST_CASE("each sender's messages run in the order it sent them") {
 	};
 	constexpr int threads = 4, tasks = 4, per_sender = 5000;
 	pool workers(pool_options{2});
-	process::Scope scope(workers);
+	runtime_scope scope(workers);
 	Sequence seq;
 	PID<Sequence> pid = spawn(seq);
 	std::atomic<int> tasks_done{0};
@@ -358,11 +358,11 @@ TEST_CASE("ProcessWrapper spawns, forwards and terminates") {
 	REQUIRE(wait(owner_pid, 15s));
 }
 
-TEST_CASE("process::Scope runs processes on the given pool and cleans up") {
+TEST_CASE("runtime_scope runs processes on the given pool and cleans up") {
 	pool p(pool_options{.workers = 2});
 	std::atomic<bool> on_pool{false};
 	{
-		process::Scope scope(p);
+		runtime_scope scope(p);
 		auto *r = new Recorder();
 		PID<Recorder> pid = spawn(r, true);
 		AWAIT_READY(dispatch(pid, [&] { on_pool = pool::current() == &p; }));

@@ -167,25 +167,25 @@ TEST_CASE("delay dispatches after a paused Clock is advanced") {
 	PID<Calc> pid = spawn(c);
 	delay(100ms, pid, &Calc::tick, std::string("100ms"));
 	delay(50ms, pid, &Calc::tick, std::string("50ms"));
-	Clock::Timer cancelled = delay(60ms, pid, &Calc::tick, std::string("cancelled"));
+	Timer cancelled = delay(60ms, pid, &Calc::tick, std::string("cancelled"));
 	std::atomic<int> lambda_runs{0};
 	delay(1s, pid, [&] { lambda_runs++; });
 
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	AWAIT_ASSERT_EQ(std::vector<std::string>{}, dispatch(pid, &Calc::log));
 
 	Clock::advance(55ms);
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	AWAIT_ASSERT_EQ(std::vector<std::string>{"50ms"}, dispatch(pid, &Calc::log));
 
 	CHECK(Clock::cancel(cancelled));
 	Clock::advance(50ms);
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	AWAIT_ASSERT_EQ((std::vector<std::string>{"50ms", "100ms"}), dispatch(pid, &Calc::log));
 	CHECK(lambda_runs == 0);
 
 	Clock::advance(1s);
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	CHECK(lambda_runs == 1);
 	Clock::resume();
 	terminate(pid);
@@ -194,7 +194,7 @@ TEST_CASE("delay dispatches after a paused Clock is advanced") {
 
 TEST_CASE("async runs on the runtime's pool and returns a future") {
 	pool p(pool_options{.workers = 2});
-	process::Scope scope(p);
+	runtime_scope scope(p);
 	AWAIT_EXPECT_EQ(42, turquoise::async([](int a, int b) { return a * b; }, 6, 7));
 	Future<bool> where = turquoise::async([&] { return pool::current() == &p; });
 	AWAIT_EXPECT_EQ(true, where);

@@ -1,5 +1,5 @@
 // Dispatch filters: FUTURE_DISPATCH, DROP_DISPATCH(ES), EXPECT_NO_FUTURE_DISPATCHES, spoofing,
-// and a custom process::filter().
+// and a custom filter().
 #include <turquoise/async/testing.hpp>
 #include <turquoise/process/dispatch.hpp>
 #include <turquoise/process/filter.hpp>
@@ -148,7 +148,7 @@ TEST_CASE("a custom filter sees each dispatch with its receiver and method") {
 	class DropOdd : public Filter {
 	public:
 		std::atomic<int> seen{0};
-		bool filter(const DispatchEvent &e) override {
+		bool filter(const UPID &, const DispatchEvent &e) override {
 			seen++;
 			return e.is(&Target::a) && (seen % 2 == 1);
 		}
@@ -156,11 +156,11 @@ TEST_CASE("a custom filter sees each dispatch with its receiver and method") {
 	DropOdd f;
 	Target t;
 	PID<Target> pid = spawn(t);
-	process::filter(&f);
+	filter(&f);
 	for (int i = 0; i < 10; ++i)
 		dispatch(pid, &Target::a, i);
 	AWAIT_READY(dispatch(pid, [] {}));
-	process::filter(nullptr);
+	filter(nullptr);
 	CHECK(f.seen == 11);
 	CHECK(t.a_calls == 5);
 	AWAIT_READY(dispatch(pid, &Target::a, 99));

@@ -88,7 +88,7 @@ TEST_CASE("a spinning handler does not block other processes on a one-worker poo
 	Spinner spinner;
 	Quick quick(spinner);
 	pool p(pool_options{.workers = 1, .quantum = 1ms});
-	process::Scope scope(p);
+	runtime_scope scope(p);
 	Release release{spinner};
 
 	auto before = ProcessManager::stats();
@@ -127,7 +127,7 @@ TEST_CASE("a spinning handler does not block other processes on a one-worker poo
 
 	// Metrics (counted once a handler returned: settle first).
 	// The spin was preempted (counted once), the pings were not.
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	// (Preemption is by wall time: on a loaded machine the OS may deschedule a worker during
 	// a short handler, which then counts too; allow for that, rarely.)
 	CHECK(spinner.stats().handler_preemptions >= 1);
@@ -148,7 +148,7 @@ TEST_CASE("a spinning handler does not block other processes on a one-worker poo
 TEST_CASE("each preempted handler is counted once, handlers of a process never overlap") {
 	pool p(pool_options{.workers = 2, .quantum = 1ms});
 	Spinner spinner, other1, other2; // outlive the scope, which terminates them
-	process::Scope scope(p);
+	runtime_scope scope(p);
 	PID<Spinner> sp = spawn(spinner);
 	std::vector<Future<Nothing>> burns;
 	for (int i = 0; i < 3; ++i) {
@@ -166,7 +166,7 @@ TEST_CASE("each preempted handler is counted once, handlers of a process never o
 		AWAIT_READY(f);
 	for (auto &f : others)
 		AWAIT_READY(f);
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	CHECK(spinner.overlaps == 0);
 	CHECK(spinner.stats().messages == 6);
 	// Each 20 ms burn is preempted many times but counted once: at least the three burns,
@@ -194,13 +194,13 @@ TEST_CASE("many short messages of one process are not counted as preemptions") {
 	};
 	Counter c;
 	pool p(pool_options{.workers = 1, .quantum = 1ms});
-	process::Scope scope(p);
+	runtime_scope scope(p);
 	PID<Counter> pid = spawn(c);
 	constexpr int n = 20000;
 	for (int i = 0; i < n - 1; ++i)
 		dispatch(pid, &Counter::inc);
 	AWAIT_READY(dispatch(pid, &Counter::inc));
-	REQUIRE(process::settle());
+	REQUIRE(ProcessManager::settle());
 	CHECK(c.stats().messages == n);
 	// Rarely a short handler is hit anyway (the OS descheduled the worker, or, under ASan, an
 	// allocator slow path ran long): allow a few.

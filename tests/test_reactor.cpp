@@ -30,18 +30,18 @@ struct socket_pair {
 TEST_CASE("when_readable wakes a task once the socket has data, and only then") {
 	pool p(turquoise::pool_options{.workers = 1});
 	socket_pair s;
-	turquoise::promise<std::string> got;
-	auto f = got.get_future();
+	turquoise::Promise<std::string> got;
+	auto f = got.future();
 	p.when_readable(s.fd[0], [&] {
 		char buf[16];
 		ssize_t n = read(s.fd[0], buf, sizeof buf);
-		got.set_value(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0));
+		got.set(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0));
 	});
 	// The worker is free meanwhile: other tasks run.
 	CHECK(p.submit([] { return 7; }).get() == 7);
-	CHECK_FALSE(f.wait_for(50ms));
+	CHECK_FALSE(f.await(50ms));
 	REQUIRE(write(s.fd[1], "hello", 5) == 5);
-	REQUIRE(f.wait_for(2s * th::slack));
+	REQUIRE(f.await(2s * th::slack));
 	CHECK(f.get() == "hello");
 }
 
@@ -83,15 +83,15 @@ TEST_CASE("an fd can be waited for again after its wait fired") {
 	pool p(turquoise::pool_options{.workers = 1});
 	socket_pair s;
 	for (int round = 0; round < 3; ++round) {
-		turquoise::promise<char> got;
-		auto f = got.get_future();
+		turquoise::Promise<char> got;
+		auto f = got.future();
 		p.when_readable(s.fd[0], [&] {
 			char c = 0;
-			got.set_value(read(s.fd[0], &c, 1) == 1 ? c : '?'); // no Catch assertions off-thread
+			got.set(read(s.fd[0], &c, 1) == 1 ? c : '?'); // no Catch assertions off-thread
 		});
 		char c = static_cast<char>('a' + round);
 		REQUIRE(write(s.fd[1], &c, 1) == 1);
-		REQUIRE(f.wait_for(2s * th::slack));
+		REQUIRE(f.await(2s * th::slack));
 		CHECK(f.get() == c);
 	}
 }

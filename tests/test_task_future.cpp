@@ -1,49 +1,57 @@
-// The pool's minimal future/promise (turquoise/future.hpp).
+// pool::submit's result: the one Future (turquoise/async/future.hpp), completed by
+// detail::complete_from like every other producer of futures.
 #include <catch2/catch.hpp>
 
-#include <turquoise/future.hpp>
+#include <turquoise/async/future.hpp>
+#include <turquoise/pool.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
-#include <thread>
+#include <type_traits>
 
-TEST_CASE("a promise's value reaches its future once - a used future reports it") {
-	turquoise::promise<std::string> p;
-	auto f = p.get_future();
-	CHECK_FALSE(f.ready());
-	std::thread t([&] { p.set_value("done"); });
-	CHECK(f.get() == "done");
-	t.join();
-	CHECK_FALSE(f.valid());
-	CHECK_THROWS_AS(f.get(), std::logic_error);
-	CHECK_THROWS_AS(f.ready(), std::logic_error);
-	turquoise::future<int> never;
-	CHECK_THROWS_AS(never.wait(), std::logic_error);
+using namespace std::chrono_literals;
+using turquoise::Future;
+using turquoise::Nothing;
+
+TEST_CASE("submit gives a Future: the value, Nothing for void, a failure for an exception") {
+	turquoise::pool p(turquoise::pool_options{.workers = 2});
+	auto v = p.submit([] { return std::string("done"); });
+	auto nothing = p.submit([] {});
+	auto boom = p.submit([]() -> int { throw std::runtime_error("boom"); });
+	auto odd = p.submit([]() -> int { throw 7; });
+	static_assert(std::is_same_v<decltype(v), Future<std::string>>);
+	static_assert(std::is_same_v<decltype(nothing), Future<Nothing>>);
+	CHECK(v.get() == "done");
+	REQUIRE(nothing.await(10s));
+	CHECK(nothing.isReady());
+	REQUIRE(boom.await(10s));
+	CHECK(boom.failure() == "boom");
+	REQUIRE(odd.await(10s));
+	CHECK(odd.failure() == "unknown exception");
 }
 
-TEST_CASE("a promise destroyed unfulfilled breaks its future - self move-assignment does not") {
-	turquoise::future<int> f;
-	{
-		turquoise::promise<int> p;
-		f = p.get_future();
-		auto &alias = p;
-		p = std::move(alias); // self-move: still the same, unbroken promise
-		CHECK_FALSE(f.ready());
-	}
-	CHECK_THROWS_AS(f.get(), turquoise::broken_promise);
+TEST_CASE("submit: a task returning a Future is followed; FutureDiscarded discards") {
+	turquoise::pool p(turquoise::pool_options{.workers = 1});
+	turquoise::Promise<int> later;
+	auto followed = p.submit([f = later.future()] { return f; });
+	static_assert(std::is_same_v<decltype(followed), Future<int>>);
+	auto discarded = p.submit([]() -> int { throw turquoise::FutureDiscarded(); });
+	REQUIRE(discarded.await(10s));
+	CHECK(discarded.isDiscarded());
+	CHECK_FALSE(followed.await(20ms));
+	later.set(5);
+	CHECK(followed.get() == 5);
 }
 
-TEST_CASE("on_ready runs at once when ready and later otherwise") {
-	turquoise::promise<int> p;
-	auto f = p.get_future();
-	int seen = 0;
-	f.on_ready([&](turquoise::future<int> g) { seen = g.get(); });
-	CHECK(seen == 0);
-	p.set_value(7);
-	CHECK(seen == 7);
-	turquoise::promise<void> q;
-	q.set_value();
-	bool ran = false;
-	q.get_future().on_ready([&](turquoise::future<void>) { ran = true; });
-	CHECK(ran);
+TEST_CASE("submit's future chains with then() and runs the continuation once") {
+	turquoise::pool p(turquoise::pool_options{.workers = 2});
+	std::atomic<int> runs{0};
+	auto f = p.submit([] { return 20; }).then([&](int x) {
+		++runs;
+		return x + 1;
+	});
+	CHECK(f.get() == 21);
+	CHECK(runs.load() == 1);
 }

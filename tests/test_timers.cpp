@@ -57,8 +57,8 @@ TEST_CASE("a cancelled timer does not fire, and cancelling it twice reports fals
 
 TEST_CASE("a zero delay timer runs promptly") {
 	pool p(turquoise::pool_options{.workers = 1});
-	turquoise::promise<void> ran;
-	auto f = ran.get_future();
-	p.after(0ns, [&] { ran.set_value(); });
-	CHECK(f.wait_for(1s * th::slack));
+	turquoise::Promise<turquoise::Nothing> ran;
+	auto f = ran.future();
+	p.after(0ns, [&] { ran.set(turquoise::Nothing()); });
+	CHECK(f.await(1s * th::slack));
 }

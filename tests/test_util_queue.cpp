@@ -92,7 +92,7 @@ TEST_CASE("producers and consumers in pool tasks: every item arrives exactly onc
 	gets.reserve(producers * per);
 	for (int i = 0; i < producers * per / 2; ++i)
 		gets.push_back(q.get());
-	std::vector<turquoise::future<void>> done;
+	std::vector<turquoise::Future<turquoise::Nothing>> done;
 	for (int t = 0; t < producers; ++t)
 		done.push_back(p.submit([q, t]() mutable {
 			for (int i = 0; i < per; ++i)

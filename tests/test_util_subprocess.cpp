@@ -6,6 +6,7 @@
 
 #include <turquoise/async/testing.hpp>
 #include <turquoise/pool.hpp>
+#include <turquoise/runtime.hpp>
 #include <turquoise/util/io.hpp>
 #include <turquoise/util/subprocess.hpp>
 
@@ -163,17 +164,18 @@ TEST_CASE("a bad path is an error") {
 	CHECK(bad_in.isError());
 }
 
-TEST_CASE("without a pool argument the reactor is found (io::use, or a private pool)") {
+TEST_CASE("without a pool argument the reactor is the current runtime's pool") {
 	{
 		turquoise::pool p(two_workers());
-		io::use(&p);
+		turquoise::runtime_scope scope(p);
+		CHECK(&io::reactor() == &p);
 		auto s = subprocess("/bin/echo", {"echo", "via use"}, Subprocess::PATH("/dev/null"),
 		                    Subprocess::PIPE());
 		REQUIRE(s.isSome());
 		AWAIT_ASSERT_EQ(std::string("via use\n"), io::read(*s->out()));
 		CHECK(wait_status(s.get()) == 0);
-		io::use(nullptr);
 	}
+	CHECK(&io::reactor() == &turquoise::runtime::standard().workers());
 	auto s = subprocess("/bin/echo", {"echo", "fallback"}, Subprocess::PATH("/dev/null"),
 	                    Subprocess::PIPE());
 	REQUIRE(s.isSome());

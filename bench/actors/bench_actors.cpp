@@ -87,7 +87,7 @@ using namespace turquoise;
 // waited for, then the pool is drained and stopped.
 struct Runtime {
 	pool workers{pool_options{kWorkers}};
-	process::Scope scope{workers};
+	runtime_scope scope{workers};
 };
 
 class Echo : public Process<Echo> {

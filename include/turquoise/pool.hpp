@@ -22,7 +22,7 @@
 #define TURQUOISE_POOL_HPP
 
 #include <turquoise/function.hpp>
-#include <turquoise/future.hpp>
+#include <turquoise/async/future.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -57,7 +57,7 @@ struct worker_stats {
 
 enum class shutdown_mode {
 	drain,  // run every queued task (and what they submit) to completion, then stop
-	cancel, // discard queued and preempted tasks (their futures throw broken_promise); a
+	cancel, // discard queued and preempted tasks (their futures are abandoned); a
 	        // preempted task's stack is not unwound, so objects on it (a promise it was about
 	        // to fulfil, say) are never destroyed
 };
@@ -69,9 +69,11 @@ public:
 	pool(const pool &) = delete;
 	pool &operator=(const pool &) = delete;
 
-	// Run f() as a task; the future gets its value or exception.
+	// Run f() as a task. Its future gets f's value (void: Nothing; a Future<U> returned by f
+	// is followed), or fails with the what() of the exception f threw (see
+	// detail::complete_from); it is abandoned if the task is discarded by shutdown(cancel).
 	template <class F>
-	auto submit(F &&f) -> future<std::invoke_result_t<std::decay_t<F> &>>;
+	auto submit(F &&f) -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>>;
 
 	// Run fn() as a task, no result.
 	void post(unique_function<void()> fn);
@@ -112,23 +114,15 @@ private:
 };
 
 template <class F>
-auto pool::submit(F &&f) -> future<std::invoke_result_t<std::decay_t<F> &>> {
-	using T = std::invoke_result_t<std::decay_t<F> &>;
-	promise<T> p;
-	future<T> result = p.get_future();
-	post([fn = std::forward<F>(f), p = std::move(p)]() mutable {
-		try {
-			if constexpr (std::is_void_v<T>) {
-				fn();
-				p.set_value();
-			} else {
-				p.set_value(fn());
-			}
-		} catch (...) {
-			p.set_exception(std::current_exception());
-		}
+auto pool::submit(F &&f) -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>> {
+	using U = detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>;
+	detail::critical c;
+	Promise<U> promise;
+	Future<U> future = promise.future();
+	post([fn = std::forward<F>(f), promise = std::move(promise)]() mutable {
+		detail::complete_from(promise, fn);
 	});
-	return result;
+	return future;
 }
 
 } // namespace turquoise

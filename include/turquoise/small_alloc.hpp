@@ -18,13 +18,20 @@
 #include <cstddef>
 #include <new>
 
-namespace turquoise::detail {
-
+// turquoise::abi: the few out-of-line functions the headers' templates call, exported from
+// libturquoise.so on purpose (libturquoise/exports.map); not for use by programs.
+namespace turquoise::abi {
 // Blocks of up to max_small_block bytes come from the free lists, larger ones from operator
 // new. Both are safe inside preemptible functions (they run in libinger critical sections).
-inline constexpr std::size_t max_small_block = 1024;
 void *allocate_small(std::size_t bytes);
 void free_small(void *p, std::size_t bytes) noexcept;
+} // namespace turquoise::abi
+
+namespace turquoise::detail {
+
+inline constexpr std::size_t max_small_block = 1024;
+using abi::allocate_small;
+using abi::free_small;
 
 // A std allocator over allocate_small (for std::allocate_shared).
 template <class T>

@@ -165,7 +165,10 @@ Try<Nothing> Server::state::add_metrics() {
 				throw std::runtime_error("stopped"); // omitted from the snapshot
 			return static_cast<double>(read(*self));
 		});
-		Try<Nothing> added = metrics::add(g);
+		// metrics::add completes at once (a duplicate name fails it).
+		Future<Nothing> adding = metrics::add(g);
+		Try<Nothing> added = adding.isReady() ? Try<Nothing>(Nothing())
+		                                      : Try<Nothing>(Error(adding.failure()));
 		if (added.isSome())
 			metric_names.push_back(prefix + "/" + name);
 		return added;

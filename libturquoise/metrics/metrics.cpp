@@ -1,5 +1,6 @@
 // metrics.cpp — Counter, Gauge, Timer, registry and renderings (see turquoise/metrics/metrics.hpp).
 #include <turquoise/metrics/metrics.hpp>
+#include <turquoise/runtime.hpp>
 
 #include <turquoise/guarded_lock.hpp>
 
@@ -197,11 +198,15 @@ void append_json_string(std::string &out, const std::string &s) {
 }
 } // namespace
 
-Try<Nothing> add(const Metric &m) {
-	registry &r = reg();
-	guarded_lock lock(r.mutex);
-	if (!r.metrics.emplace(m.name(), m.shared()).second)
-		return Error("metric '" + m.name() + "' is already registered");
+Future<Nothing> add(const Metric &m) {
+	bool added;
+	{
+		registry &r = reg();
+		guarded_lock lock(r.mutex);
+		added = r.metrics.emplace(m.name(), m.shared()).second;
+	}
+	if (!added)
+		return Failure("metric '" + m.name() + "' is already registered");
 	return Nothing();
 }
 
@@ -262,6 +267,16 @@ std::string format_number(double v) {
 	if (ec != std::errc())
 		return "0";
 	return std::string(buf, end);
+}
+
+Future<std::map<std::string, double>> snapshot(const Option<Clock::Duration> &timeout) {
+	auto taken = runtime::current().workers().submit([] { return values(); });
+	if (timeout.isNone())
+		return taken;
+	return taken.after(timeout.get(), [](const Future<std::map<std::string, double>> &late) {
+		late.discard();
+		return Future<std::map<std::string, double>>(Failure("metrics snapshot timed out"));
+	});
 }
 
 std::string snapshot() {

@@ -22,7 +22,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace turquoise::process::internal {
+namespace turquoise::detail {
 
 class mailbox {
 public:
@@ -135,6 +135,6 @@ private:
 	std::atomic<std::uint64_t> popped_{0};   // written by the reader only (read by stats)
 };
 
-} // namespace turquoise::process::internal
+} // namespace turquoise::detail
 
 #endif

@@ -15,6 +15,7 @@
 #include <turquoise/process/process.hpp>
 #include <turquoise/process/wrapper.hpp>
 
+#include "../runtime_hooks.hpp"
 #include "mailbox.hpp"
 
 #include <turquoise/guarded_lock.hpp>
@@ -37,7 +38,7 @@
 #include <vector>
 
 namespace turquoise {
-namespace process::internal {
+namespace detail {
 
 struct record {
 	// Message path, no lock: a sender whose push wakes the process posts the run task,
@@ -121,11 +122,8 @@ private:
 	shard shards_[shards];
 };
 
-struct runtime {
-	std::mutex mutex; // the pools
+struct process_table {
 	registry processes;
-	pool *current = nullptr;             // nullptr: the default pool
-	std::unique_ptr<pool> default_pool;  // created on first use, never destroyed
 
 	std::mutex filter_mutex; // held while a filter runs
 	std::atomic<Filter *> filter{nullptr};
@@ -145,22 +143,14 @@ struct runtime {
 // Never destroyed: pool workers may still run processes during static destruction. Made
 // inside a critical section: a task preempted while holding the static's initialisation
 // guard would block every other task of its worker that reaches here.
-runtime &rt() {
-	static std::atomic<runtime *> instance{nullptr};
-	if (runtime *r = instance.load(std::memory_order_acquire))
+process_table &rt() {
+	static std::atomic<process_table *> instance{nullptr};
+	if (process_table *r = instance.load(std::memory_order_acquire))
 		return *r;
 	critical c;
-	static runtime *made = new runtime;
+	static process_table *made = new process_table;
 	instance.store(made, std::memory_order_release);
 	return *made;
-}
-
-pool &workers_locked(runtime &R) {
-	if (R.current)
-		return *R.current;
-	if (!R.default_pool)
-		R.default_pool = std::make_unique<pool>(pool_options{});
-	return *R.default_pool;
 }
 
 // The record of a UPID made from text (one from a process carries it: see pid.hpp).
@@ -273,7 +263,7 @@ void post_run(const std::shared_ptr<record> &r, bool next = false) {
 
 // Drop a chain of events linked through next (their futures are abandoned).
 void drop_chain(event *e) {
-	runtime &R = rt();
+	process_table &R = rt();
 	while (e) {
 		event *next = e->next;
 		if (e->what == event::kind::dispatch)
@@ -319,7 +309,7 @@ void inject_terminate(const std::shared_ptr<record> &r, event *e) {
 }
 
 bool filtered(record &r, const event &e) {
-	runtime &R = rt();
+	process_table &R = rt();
 	if (e.spoofed || e.what != event::kind::dispatch || !R.filter.load(std::memory_order_acquire))
 		return false;
 	guarded_lock lock(R.filter_mutex); // also a critical section: the filter is not preempted
@@ -328,7 +318,7 @@ bool filtered(record &r, const event &e) {
 		return false;
 	DispatchEvent event{r.pid, e.method};
 	try {
-		return f->filter(event);
+		return f->filter(r.pid, event);
 	} catch (...) {
 		fatal("exception escaped a dispatch filter", r.pid.id);
 	}
@@ -354,8 +344,8 @@ void run_hook(record &r, const char *name, Hook hook) {
 // Handlers run by one run task, added to the runtime's counter when the task stops (that
 // counter is shared by every worker: one update per message would bounce its cache line
 // between them). The process's own counter is only written by its run task: it is updated
-// per message, so that it is current once a handler's future is ready (give or take that
-// handler).
+// per message, before the handler runs, so that it counts a handler once its future is
+// ready.
 struct tally {
 	std::uint64_t messages = 0;
 	void flush() {
@@ -366,7 +356,7 @@ struct tally {
 };
 
 void finish(const std::shared_ptr<record> &r) {
-	runtime &R = rt();
+	process_table &R = rt();
 	run_hook(*r, "finalize()", [&] { access::finalize(*r->process); });
 	drop_chain(r->box.close()); // refuses further messages; abandons the futures of queued ones
 	if (event *e = r->injected.exchange(nullptr, std::memory_order_acquire))
@@ -389,7 +379,7 @@ void finish(const std::shared_ptr<record> &r) {
 }
 
 void run(const std::shared_ptr<record> &r) {
-	runtime &R = rt();
+	process_table &R = rt();
 	// The slice is measured from the start of the second handler, and checked every few
 	// handlers: a run task often serves one message (a request/response exchange), and a
 	// clock read per message was a visible part of that.
@@ -426,11 +416,13 @@ void run(const std::shared_ptr<record> &r) {
 			start = std::chrono::steady_clock::now();
 		// One look per handler (the look before it is the previous handler's look after:
 		// the run task's few instructions between handlers are counted with the next one).
+		// Counted before the handler runs: the handler completes its future, and a caller
+		// that sees the future ready must see the message counted.
+		r->messages.fetch_add(1, std::memory_order_relaxed);
+		++counts.messages;
 		e->run(r->process);
 		if (watch.suspended())
 			count_preempted(*r);
-		r->messages.fetch_add(1, std::memory_order_relaxed);
-		++counts.messages;
 		destroy(e);
 		if (r->slice.count() > 0 && counts.messages % 16 == 0 &&
 		    std::chrono::steady_clock::now() - start >= r->slice)
@@ -441,6 +433,11 @@ void run(const std::shared_ptr<record> &r) {
 }
 
 } // namespace
+
+} // namespace detail
+
+namespace abi {
+using namespace detail;
 
 void destroy(event *e) noexcept {
 	critical c;
@@ -474,11 +471,12 @@ bool manage_after_termination(const UPID &pid, ProcessBase *process) {
 	return true;
 }
 
-} // namespace process::internal
+} // namespace abi
 
-using process::internal::critical;
-using process::internal::record;
-using process::internal::rt;
+
+using detail::critical;
+using detail::record;
+using detail::rt;
 
 namespace ID {
 std::string generate(const std::string &prefix) {
@@ -535,7 +533,7 @@ ProcessBase::~ProcessBase() {
 		critical c;
 		record_.reset();
 		if (live)
-			process::internal::fatal("a process was destroyed before it terminated "
+			detail::fatal("a process was destroyed before it terminated "
 			                         "(terminate() and wait() for it first)",
 			                         pid_.id);
 	}
@@ -555,7 +553,7 @@ ProcessStats ProcessBase::stats() const {
 UPID spawn(ProcessBase *process, bool manage) {
 	if (!process)
 		return UPID();
-	if (auto &old = process::internal::access::rec(*process)) {
+	if (auto &old = detail::access::rec(*process)) {
 		guarded_lock lock(old->mutex);
 		if (!old->finished)
 			return UPID(); // running already
@@ -575,10 +573,7 @@ UPID spawn(ProcessBase *process, bool manage) {
 		r->pid = pid; // no reference: the record would own itself
 		pid.reference = r;
 	}
-	{
-		guarded_lock lock(R.mutex);
-		r->workers = &process::internal::workers_locked(R);
-	}
+	r->workers = &runtime::current().workers();
 	if (!R.processes.add(r))
 		r = nullptr;
 	if (!r) {
@@ -589,18 +584,18 @@ UPID spawn(ProcessBase *process, bool manage) {
 	auto quantum = r->workers->quantum();
 	if (quantum != no_preemption)
 		r->slice = quantum / 4;
-	process::internal::access::pid(*process).reference = r;
-	process::internal::access::rec(*process) = r;
+	detail::access::pid(*process).reference = r;
+	detail::access::rec(*process) = r;
 	R.spawned.fetch_add(1, std::memory_order_relaxed);
 	// Messages may have been delivered since the registration (by id): they wait in the
 	// mailbox, the process being scheduled already.
 	R.busy.fetch_add(1, std::memory_order_relaxed);
-	process::internal::post_run(r);
+	detail::post_run(r);
 	return pid;
 }
 
 void terminate(const UPID &pid, bool inject) {
-	using namespace process::internal;
+	using namespace detail;
 	auto r = resolve(pid);
 	if (!r)
 		return;
@@ -617,7 +612,7 @@ void terminate(const UPID &pid, bool inject) {
 }
 
 Future<Nothing> when_terminated(const UPID &pid) {
-	auto r = process::internal::resolve(pid);
+	auto r = detail::resolve(pid);
 	if (!r)
 		return Future<Nothing>(Nothing());
 	return r->done.future();
@@ -635,17 +630,15 @@ bool wait(const UPID &pid, std::chrono::nanoseconds timeout) {
 	return f.isReady();
 }
 
-pool &ProcessManager::workers() {
-	auto &R = rt();
-	guarded_lock lock(R.mutex);
-	return process::internal::workers_locked(R);
+pool &ProcessManager::workers() { return runtime::current().workers(); }
+
+bool initialize() {
+	static std::atomic<bool> done{false};
+	runtime::current();
+	return !done.exchange(true);
 }
 
-void ProcessManager::use(pool *p) {
-	auto &R = rt();
-	guarded_lock lock(R.mutex);
-	R.current = p;
-}
+void finalize(bool) { ProcessManager::terminate_all(); }
 
 RuntimeStats ProcessManager::stats() {
 	auto &R = rt();
@@ -661,7 +654,7 @@ RuntimeStats ProcessManager::stats() {
 }
 
 Option<ProcessStats> ProcessManager::stats(const UPID &pid) {
-	auto r = process::internal::resolve(pid);
+	auto r = detail::resolve(pid);
 	if (!r)
 		return None();
 	{
@@ -708,7 +701,7 @@ bool ProcessManager::settle(std::chrono::nanoseconds timeout) {
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	unsigned quiet = 0;
 	while (quiet < 2) {
-		Clock::settle();
+		detail::settle_timers();
 		if (R.busy.load() == 0) {
 			++quiet;
 			continue;
@@ -721,12 +714,10 @@ bool ProcessManager::settle(std::chrono::nanoseconds timeout) {
 	return true;
 }
 
-namespace process {
 void filter(Filter *f) {
 	auto &R = rt();
 	guarded_lock lock(R.filter_mutex);
 	R.filter.store(f);
 }
-} // namespace process
 
 } // namespace turquoise

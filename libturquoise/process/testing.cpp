@@ -32,7 +32,7 @@ namespace {
 
 class testing_filter final : public Filter {
 public:
-	bool filter(const DispatchEvent &e) override {
+	bool filter(const UPID &, const DispatchEvent &e) override {
 		std::shared_ptr<expectation> hit;
 		{
 			guarded_lock lock(mutex_);
@@ -72,7 +72,7 @@ public:
 		// (Installed once: a callback of a FUTURE_DISPATCH future runs while the runtime
 		// holds its filter lock, and may set the next expectation.)
 		if (!installed_.exchange(true))
-			process::filter(this);
+			turquoise::filter(this);
 		return x;
 	}
 
@@ -83,7 +83,7 @@ public:
 	}
 
 	void clear() {
-		process::filter(nullptr); // waits for a filter() call in progress
+		turquoise::filter(nullptr); // waits for a filter() call in progress
 		installed_ = false;
 		std::vector<std::shared_ptr<expectation>> old;
 		{

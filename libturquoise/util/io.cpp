@@ -2,6 +2,7 @@
 #include <turquoise/util/io.hpp>
 
 #include <turquoise/guarded_lock.hpp>
+#include <turquoise/runtime.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -13,8 +14,6 @@
 
 namespace turquoise::io {
 namespace {
-
-std::atomic<pool *> chosen{nullptr};
 
 // Bounded work per task: a busy fd does not hog a worker (level-triggered reactor: the next
 // round is scheduled at once).
@@ -197,21 +196,7 @@ Future<T> start(pool *p, int fd, A &&...a) {
 
 } // namespace
 
-void use(pool *p) { chosen.store(p); }
-
-pool &reactor(pool *p) {
-	if (p)
-		return *p;
-	if (pool *c = chosen.load())
-		return *c;
-	if (pool *c = pool::current())
-		return *c;
-	static pool *fallback = [] {
-		detail::critical c;
-		return new pool(pool_options{.workers = 1});
-	}();
-	return *fallback;
-}
+pool &reactor(pool *p) { return p ? *p : runtime::current().workers(); }
 
 Future<std::string> read(int fd, pool *p) { return start<reader, std::string>(p, fd); }
 

@@ -2,6 +2,7 @@
 #ifndef TURQUOISE_ASYNC_ASYNC_HPP
 #define TURQUOISE_ASYNC_ASYNC_HPP
 
+#include <turquoise/async/after.hpp>
 #include <turquoise/async/clock.hpp>
 #include <turquoise/async/collect.hpp>
 #include <turquoise/async/coroutine.hpp>
@@ -12,5 +13,6 @@
 #include <turquoise/async/option.hpp>
 #include <turquoise/async/promise.hpp>
 #include <turquoise/async/try.hpp>
+#include <turquoise/async/undiscardable.hpp>
 
 #endif

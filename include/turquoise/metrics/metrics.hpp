@@ -35,6 +35,7 @@
 #include <turquoise/async/clock.hpp>
 #include <turquoise/async/future.hpp>
 #include <turquoise/async/nothing.hpp>
+#include <turquoise/async/option.hpp>
 #include <turquoise/async/try.hpp>
 
 #include <chrono>
@@ -135,9 +136,10 @@ private:
 	impl &self() const;
 };
 
-// Registry. add(): error if a metric with that name is registered already. remove(): by name;
+// Registry. add(): a ready future, or a failed one if a metric with that name is registered
+// already (libprocess's signature; registration itself is immediate). remove(): by name;
 // false if absent.
-Try<Nothing> add(const Metric &m);
+Future<Nothing> add(const Metric &m);
 bool remove(const Metric &m);
 bool remove(const std::string &name);
 std::vector<std::string> names();
@@ -145,6 +147,9 @@ std::vector<std::string> names();
 // Flat key -> value pairs of every registered metric, sorted by key.
 std::map<std::string, double> values();
 std::string snapshot();   // JSON
+// libprocess's snapshot(timeout): the values, taken by a task of the current runtime's pool;
+// with a timeout, a snapshot not taken within it fails ("metrics snapshot timed out").
+Future<std::map<std::string, double>> snapshot(const Option<Clock::Duration> &timeout);
 std::string prometheus(); // text exposition format 0.0.4
 
 // Helpers (exposed for tests).

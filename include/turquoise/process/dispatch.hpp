@@ -17,7 +17,7 @@
 //   e.g. future.then(defer(self(), [this](const int &v) { ... }));
 // Placeholders are not supported: arguments given at call time are appended to the bound ones.
 //
-//   Clock::Timer delay(d, pid, &T::method, args...)  / delay(d, pid, f)
+//   Timer delay(d, pid, &T::method, args...)  / delay(d, pid, f)
 // dispatches once `d` has passed on the Clock (a paused Clock: when advance() passes it; see
 // ProcessManager::settle()). Clock::cancel(timer) cancels it.
 //
@@ -30,6 +30,8 @@
 #include <turquoise/async/clock.hpp>
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/future.hpp>
+#include <turquoise/async/loop.hpp>
+#include <turquoise/process/detail/dispatch.hpp>
 #include <turquoise/process/event.hpp>
 #include <turquoise/process/process.hpp>
 #include <turquoise/small_alloc.hpp>
@@ -45,180 +47,27 @@
 #include <utility>
 
 namespace turquoise {
-namespace process::internal {
-
-template <class M>
-struct method_traits;
-#define TURQUOISE_METHOD_TRAITS_(QUALIFIERS)                                                  \
-	template <class C, class R, class... P>                                                  \
-	struct method_traits<R (C::*)(P...) QUALIFIERS> {                                        \
-		using cls = C;                                                                       \
-		using ret = R;                                                                       \
-		using params = std::tuple<P...>;                                                     \
-		static constexpr std::size_t arity = sizeof...(P);                                   \
-	};
-TURQUOISE_METHOD_TRAITS_()
-TURQUOISE_METHOD_TRAITS_(const)
-TURQUOISE_METHOD_TRAITS_(noexcept)
-TURQUOISE_METHOD_TRAITS_(const noexcept)
-#undef TURQUOISE_METHOD_TRAITS_
-
-// A stored argument as the parameter P wants it: an lvalue for P = X&, else moved.
-template <class P, class X>
-decltype(auto) pass(X &x) {
-	if constexpr (std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>)
-		return (x);
-	else
-		return std::move(x);
-}
-
-// base as a T, or nullptr. The process's class is usually T itself: then the most derived
-// object is the T, found without dynamic_cast's search of the class hierarchy.
-template <class T>
-T *cast(ProcessBase *base) {
-	if constexpr (std::is_polymorphic_v<T> && !std::is_abstract_v<T>) {
-		if (typeid(*base) == typeid(T))
-			return static_cast<T *>(dynamic_cast<void *>(base));
-	}
-	return dynamic_cast<T *>(base);
-}
-
-template <class Params, class M, class T, class Tuple, std::size_t... I>
-decltype(auto) invoke_method(M method, T *t, Tuple &args, std::index_sequence<I...>) {
-	return std::invoke(method, t, pass<std::tuple_element_t<I, Params>>(std::get<I>(args))...);
-}
-
-// Complete `promise` with the outcome of thunk() (R: its result type).
-template <class U, class Thunk>
-void complete(Promise<U> &promise, Thunk &thunk) noexcept {
-	using R = std::invoke_result_t<Thunk &>;
-	try {
-		if constexpr (std::is_void_v<R>) {
-			thunk();
-			promise.set(Nothing());
-		} else if constexpr (detail::is_future_v<R>) {
-			promise.associate(thunk());
-		} else {
-			promise.set(thunk());
-		}
-	} catch (const FutureDiscarded &) {
-		promise.discard();
-	} catch (const std::exception &e) {
-		promise.fail(e.what());
-	} catch (...) {
-		promise.fail("unknown exception");
-	}
-}
-
-// A dispatch's message: the call and the promise of its outcome. It is allocated in one
-// block with the state of the future it completes (one allocation per dispatch instead of
-// two; allocations are much of a message's cost, and the block is typically freed on another
-// thread). The block lives while the promise or any future of it does.
-template <class U, class Call>
-struct dispatch_event final : event {
-	template <class C>
-	explicit dispatch_event(C &&c) : call(std::in_place, std::forward<C>(c)) {}
-	void run(ProcessBase *p) override {
-		auto thunk = [&]() -> decltype(auto) { return (*call)(p); };
-		complete(promise, thunk);
-	}
-	void dispose() noexcept override {
-		call.reset(); // the block is still held by `promise`
-		Promise<U> last = std::move(promise);
-	} // `last` goes here: it abandons the future if it is pending, and may free *this
-
-	Promise<U> promise{detail::adopt_state, nullptr}; // set by dispatch_call()
-	std::optional<Call> call;
-};
-
-// The event first: it is what the receiver reads first, and event::prefetch() counts from it.
-template <class U, class Call>
-struct dispatch_block {
-	template <class C>
-	explicit dispatch_block(C &&c) : e(std::forward<C>(c)) {}
-	dispatch_event<U, Call> e;
-	detail::state<U> state;
-};
-
-// Queue call(ProcessBase*) in pid's mailbox; its outcome completes the returned future.
-// The caller holds a critical section (the allocation, and the promise and future
-// bookkeeping, must not be preempted half-way).
-template <class R, class Call>
-auto dispatch_call(const UPID &pid, MethodId method, bool spoofed, Call &&call) {
-	using U = detail::future_value_t<R>;
-	using block = dispatch_block<U, std::decay_t<Call>>;
-	auto b = std::allocate_shared<block>(turquoise::detail::small_allocator<block>(), std::forward<Call>(call));
-	event *e = &b->e;
-	b->e.method = method;
-	b->e.spoofed = spoofed;
-	b->e.footprint = sizeof(block);
-	detail::state<U> *s = &b->state;
-	// From now on the promise (and the future) own the block.
-	auto &promise = b->e.promise;
-	promise = Promise<U>(detail::adopt_state, std::shared_ptr<detail::state<U>>(std::move(b), s));
-	Future<U> future = promise.future();
-	deliver(pid, e);
-	return future;
-}
-
-template <class T, class M, class... A>
-auto dispatch_method(const UPID &pid, M method, bool spoofed, A &&...a) {
-	using traits = method_traits<M>;
-	static_assert(std::is_base_of_v<typename traits::cls, T>,
-	              "dispatch: the method is not a member of the process's class");
-	static_assert(traits::arity == sizeof...(A), "dispatch: wrong number of arguments");
-	using R = typename traits::ret;
-	critical c;
-	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
-	return dispatch_call<R>(
-	    pid, MethodId::of(method), spoofed,
-	    [method, args = std::move(args)](ProcessBase *base) mutable -> R {
-		    T *t = cast<T>(base);
-		    if (t == nullptr)
-			    throw std::logic_error("dispatch: process " + base->self().id +
-			                           " is not of the PID's type");
-		    return invoke_method<typename traits::params>(method, t, args,
-		                                                  std::index_sequence_for<A...>());
-	    });
-}
-
-template <class F, class... A>
-auto dispatch_function(const UPID &pid, bool spoofed, F &&f, A &&...a) {
-	using R = std::invoke_result_t<std::decay_t<F> &, std::decay_t<A> &...>;
-	critical c;
-	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
-	return dispatch_call<R>(pid, MethodId{}, spoofed,
-	                        [f = std::decay_t<F>(std::forward<F>(f)),
-	                         args = std::move(args)](ProcessBase *) mutable -> R {
-		                        return std::apply(f, args);
-	                        });
-}
-
-template <class M>
-inline constexpr bool is_method_v = std::is_member_function_pointer_v<std::decay_t<M>>;
-
-} // namespace process::internal
 
 // dispatch(pid, &T::method, args...)
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto dispatch(const PID<T> &pid, M method, A &&...a) {
-	return process::internal::dispatch_method<T>(pid, method, false, std::forward<A>(a)...);
+	return detail::dispatch_method<T>(pid, method, false, std::forward<A>(a)...);
 }
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto dispatch(const Process<T> &process, M method, A &&...a) {
 	return dispatch(process.self(), method, std::forward<A>(a)...);
 }
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto dispatch(const Process<T> *process, M method, A &&...a) {
 	return dispatch(process->self(), method, std::forward<A>(a)...);
 }
 
 // dispatch(pid, f, args...)
 template <class F, class... A,
-          class = std::enable_if_t<!process::internal::is_method_v<F> &&
+          class = std::enable_if_t<!detail::is_method_v<F> &&
                                    std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
 auto dispatch(const UPID &pid, F &&f, A &&...a) {
-	return process::internal::dispatch_function(pid, false, std::forward<F>(f), std::forward<A>(a)...);
+	return detail::dispatch_function(pid, false, std::forward<F>(f), std::forward<A>(a)...);
 }
 
 // defer(pid, f)
@@ -249,7 +98,7 @@ public:
 	    : pid_(std::move(pid)), method_(method), bound_(std::move(bound)) {}
 
 	template <class... X, class = std::enable_if_t<sizeof...(B) + sizeof...(X) ==
-	                                               process::internal::method_traits<M>::arity>>
+	                                               detail::method_traits<M>::arity>>
 	auto operator()(X &&...x) const {
 		return std::apply(
 		    [&](const B &...b) { return dispatch(pid_, method_, b..., std::forward<X>(x)...); },
@@ -264,44 +113,51 @@ private:
 	std::tuple<B...> bound_;
 };
 
-template <class F, class = std::enable_if_t<!process::internal::is_method_v<F>>>
+template <class F, class = std::enable_if_t<!detail::is_method_v<F>>>
 Deferred<std::decay_t<F>> defer(const UPID &pid, F &&f) {
 	return Deferred<std::decay_t<F>>(pid, std::forward<F>(f));
 }
-template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... B, class = std::enable_if_t<detail::is_method_v<M>>>
 DeferredMethod<T, M, std::decay_t<B>...> defer(const PID<T> &pid, M method, B &&...bound) {
 	return DeferredMethod<T, M, std::decay_t<B>...>(
 	    pid, method, std::tuple<std::decay_t<B>...>(std::forward<B>(bound)...));
 }
-template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... B, class = std::enable_if_t<detail::is_method_v<M>>>
 auto defer(const Process<T> &process, M method, B &&...bound) {
 	return defer(process.self(), method, std::forward<B>(bound)...);
 }
-template <class T, class M, class... B, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... B, class = std::enable_if_t<detail::is_method_v<M>>>
 auto defer(const Process<T> *process, M method, B &&...bound) {
 	return defer(process->self(), method, std::forward<B>(bound)...);
 }
 
 // delay(d, pid, &T::method, args...) / delay(d, pid, f)
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
-Clock::Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
-	process::internal::critical c;
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
+Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
+	detail::critical c;
 	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
 	return Clock::timer(d, [pid, method, args = std::move(args)]() mutable {
 		std::apply([&](auto &...xs) { dispatch(pid, method, std::move(xs)...); }, args);
 	});
 }
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
-Clock::Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
+Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
 	return delay(d, process.self(), method, std::forward<A>(a)...);
 }
-template <class F, class = std::enable_if_t<!process::internal::is_method_v<F> &&
+template <class F, class = std::enable_if_t<!detail::is_method_v<F> &&
                                             std::is_invocable_v<std::decay_t<F> &>>>
-Clock::Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
-	process::internal::critical c;
+Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
+	detail::critical c;
 	return Clock::timer(d, [pid, f = std::decay_t<F>(std::forward<F>(f))]() mutable {
 		dispatch(pid, std::move(f));
 	});
+}
+
+// loop(pid, iterate, body): loop() (async/loop.hpp) with iterate and body run in pid's
+// context, each call a dispatch (libprocess's loop(pid, ...)).
+template <class Iterate, class Body>
+auto loop(const UPID &pid, Iterate &&iterate, Body &&body) {
+	return loop(defer(pid, std::forward<Iterate>(iterate)), defer(pid, std::forward<Body>(body)));
 }
 
 // async(f, args...): f(args...) as a task of the runtime's pool.
@@ -311,13 +167,12 @@ auto async(F &&f, A &&...a) {
 	using R = std::invoke_result_t<std::decay_t<F> &, std::decay_t<A> &...>;
 	using U = detail::future_value_t<R>;
 	pool &workers = ProcessManager::workers();
-	process::internal::critical c;
+	detail::critical c;
 	Promise<U> promise;
 	Future<U> future = promise.future();
 	workers.post([promise = std::move(promise), f = std::decay_t<F>(std::forward<F>(f)),
 	              args = std::tuple<std::decay_t<A>...>(std::forward<A>(a)...)]() mutable {
-		auto thunk = [&]() -> decltype(auto) { return std::apply(f, args); };
-		process::internal::complete(promise, thunk);
+		detail::complete_from(promise, [&]() -> decltype(auto) { return std::apply(f, args); });
 	});
 	return future;
 }

@@ -42,10 +42,8 @@ struct MethodId {
 	}
 };
 
-namespace process::internal {
-
-// Scoped libinger critical section (the runtime's own allocations and bookkeeping).
-using critical = inger::critical_section; // inline (see inger/inger.hpp)
+// turquoise::abi: out-of-line entry points of the headers' templates (see small_alloc.hpp).
+namespace abi {
 
 struct event {
 	enum class kind { dispatch, terminate };
@@ -63,9 +61,10 @@ struct event {
 	bool spoofed = false;  // injected by a test: bypasses the filter
 
 	void prefetch() const noexcept {
-		// From the allocation's header (a shared_ptr control block sits before the block).
-		const char *p = reinterpret_cast<const char *>(this) - 16;
-		const char *end = reinterpret_cast<const char *>(this) + footprint;
+		// From the event itself (it comes first in its block, see dispatch.hpp): nothing is
+		// assumed about what the standard library puts around the block.
+		const char *p = reinterpret_cast<const char *>(this);
+		const char *end = p + footprint;
 		for (; p < end; p += 64)
 			__builtin_prefetch(p, 1);
 	}
@@ -92,7 +91,15 @@ void destroy(event *e) noexcept;
 // is destroyed (its future, if any, is abandoned) and false is returned.
 bool deliver(const UPID &to, event *e);
 
-} // namespace process::internal
+} // namespace abi
+
+namespace detail {
+// Scoped libinger critical section (the runtime's own allocations and bookkeeping).
+using critical = inger::critical_section; // inline (see inger/inger.hpp)
+using abi::deliver;
+using abi::destroy;
+using abi::event;
+} // namespace detail
 } // namespace turquoise
 
 #endif

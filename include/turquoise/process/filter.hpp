@@ -1,6 +1,6 @@
 // turquoise/process/filter.hpp — a global hook consulted before a dispatch is served.
 //
-// When a filter is installed (process::filter(&f)), every dispatch is shown to f.filter()
+// When a filter is installed (filter(&f)), every dispatch is shown to f.filter()
 // in the receiving process's context, right before its handler would run; returning true
 // drops it (its future is abandoned; RuntimeStats::dropped counts it). Dispatches made with
 // spoof_dispatch() (testing.hpp) carry `spoofed` and are not shown to the filter.
@@ -30,14 +30,13 @@ struct DispatchEvent {
 class Filter {
 public:
 	virtual ~Filter() = default;
-	// True: drop the dispatch.
-	virtual bool filter(const DispatchEvent &event) = 0;
+	// True: drop the dispatch (default: keep it). `process`: the receiving process (also
+	// event.pid), as in libprocess's Filter::filter(const UPID&, const DispatchEvent&).
+	virtual bool filter(const UPID & /*process*/, const DispatchEvent & /*event*/) { return false; }
 };
 
-namespace process {
 // Install a filter (nullptr removes it). The filter must outlive its installation.
 void filter(Filter *f);
-} // namespace process
 
 } // namespace turquoise
 

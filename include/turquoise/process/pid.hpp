@@ -23,10 +23,10 @@ namespace turquoise {
 
 class ProcessBase;
 
-namespace process::internal {
+namespace detail {
 struct record; // the runtime's bookkeeping for one spawned process (libturquoise/process)
 struct access; // the runtime's access to ProcessBase's private parts
-} // namespace process::internal
+} // namespace detail
 
 namespace ID {
 // "prefix(N)" with N unique in this program (N counts up from 1 per prefix).
@@ -77,11 +77,14 @@ public:
 	// have to be locked per message, a contended atomic operation in a fan-in). It keeps the
 	// process's small runtime record alive, not the process: once the process terminated,
 	// the record refuses messages.
-	std::shared_ptr<process::internal::record> reference;
+	std::shared_ptr<detail::record> reference;
 };
 
-namespace process::internal {
+namespace abi { // see small_alloc.hpp
 UPID self_of(const ProcessBase &process); // process.self()
+}
+namespace detail {
+using abi::self_of;
 }
 
 // A UPID known to name a T (or something derived from T).
@@ -91,8 +94,8 @@ public:
 	PID() = default;
 	explicit PID(const UPID &pid) : UPID(pid) {}
 	// The pid of a (spawned or not yet spawned) process.
-	PID(const T &t) : UPID(process::internal::self_of(t)) {}
-	PID(const T *t) : UPID(process::internal::self_of(*t)) {}
+	PID(const T &t) : UPID(detail::self_of(t)) {}
+	PID(const T *t) : UPID(detail::self_of(*t)) {}
 
 	// PID<Derived> converts to PID<Base>.
 	template <class U, class = std::enable_if_t<std::is_base_of_v<T, U> && !std::is_same_v<T, U>>>

@@ -34,10 +34,9 @@
 //   delete it once wait() returned (or when_terminated() is ready). spawn(p, true) hands the
 //   object to the runtime, which deletes it after finalize() (before waiters are woken).
 //   Destroying a process that is spawned and not terminated is a bug: it aborts.
-// - Runtime: processes run on the pool given to process::initialize(pool&) (or a
-//   process::Scope), by default on a global pool created on first use (one worker per
-//   hardware thread, default quantum) and never destroyed. A process stays on the pool it
-//   was spawned on.
+// - Runtime: processes run on the current runtime's pool (runtime.hpp: the one installed by
+//   a runtime_scope, else the default runtime). A process stays on the pool it was spawned
+//   on.
 // - Preemption metrics: a handler (a message, initialize or finalize) counts as preempted
 //   when it was suspended at least once before returning. It is detected from the worker
 //   thread's libinger counters (linger_stats: preemptions + pauses), read after each
@@ -58,6 +57,7 @@
 #include <turquoise/pool.hpp>
 #include <turquoise/process/event.hpp>
 #include <turquoise/process/pid.hpp>
+#include <turquoise/runtime.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -69,7 +69,9 @@ namespace turquoise {
 
 // Counters of one process.
 struct ProcessStats {
-	std::uint64_t messages = 0;            // handlers run (dispatches; not initialize/finalize)
+	// Handlers started (dispatches; not initialize/finalize): counted before the handler
+	// runs, so a dispatch whose future is ready is counted.
+	std::uint64_t messages = 0;
 	std::uint64_t handler_preemptions = 0; // handlers (incl. initialize/finalize) preempted at least once
 	std::uint64_t dropped = 0;             // dispatches dropped by a filter
 	std::uint64_t queued = 0;              // messages waiting in the mailbox now
@@ -80,7 +82,10 @@ struct RuntimeStats {
 	std::uint64_t spawned = 0;
 	std::uint64_t terminated = 0;
 	std::uint64_t live = 0;                // spawned and not yet terminated
-	std::uint64_t messages = 0;            // dispatch handlers run
+	// Dispatch handlers run. Added per run of a process's messages (a batch, to keep the
+	// shared counter's cache line still): it may trail the futures those handlers completed
+	// until the batch ends; ProcessStats::messages does not.
+	std::uint64_t messages = 0;
 	std::uint64_t handler_preemptions = 0; // handlers preempted at least once
 	std::uint64_t dropped = 0;             // dispatches dropped: filtered, or to a dead process
 	std::uint64_t busy = 0;                // processes with work queued or running now
@@ -106,10 +111,10 @@ protected:
 	virtual void finalize() {}
 
 private:
-	friend struct process::internal::record;
-	friend struct process::internal::access;
+	friend struct detail::record;
+	friend struct detail::access;
 	UPID pid_;
-	std::shared_ptr<process::internal::record> record_; // since spawn (kept for stats())
+	std::shared_ptr<detail::record> record_; // since spawn (kept for stats())
 };
 
 // CRTP base: class P : public Process<P>. ProcessBase is a virtual base, so the most derived
@@ -159,14 +164,11 @@ inline bool wait(const ProcessBase *process,
 // an unknown pid. Usable anywhere.
 Future<Nothing> when_terminated(const UPID &pid);
 
-// The runtime.
+// The process runtime's bookkeeping (libprocess's ProcessManager).
 class ProcessManager {
 public:
-	// The pool processes are spawned on now (creating the default pool if needed).
+	// The pool processes are spawned on now: runtime::current().workers().
 	static pool &workers();
-	// Use p for processes spawned (and async() calls made) from now on; nullptr: the
-	// default pool. Processes already spawned stay on their pool, which must outlive them.
-	static void use(pool *p);
 
 	static RuntimeStats stats();
 	static Option<ProcessStats> stats(const UPID &pid); // None: not a live process
@@ -177,38 +179,19 @@ public:
 
 	// Wait (real time) until no timer of the Clock is due, no timer callback runs and no
 	// process has a message queued or running. True if reached within the timeout. (A
-	// process that never goes idle, e.g. a spinning handler, prevents it.)
+	// process that never goes idle, e.g. a spinning handler, prevents it.) Clock::settle()
+	// is this without a timeout.
 	static bool settle(std::chrono::nanoseconds timeout = std::chrono::seconds(15));
 };
 
-namespace process {
+// libprocess's process::initialize(): make sure the current runtime exists (the default
+// runtime is created from the environment; std::invalid_argument if a variable is invalid).
+// True the first time it is called.
+bool initialize();
+// libprocess's process::finalize(): terminate every live process and wait for them. (The
+// default runtime itself is never destroyed; the argument is libprocess's, for Windows.)
+void finalize(bool finalize_wsa = false);
 
-inline void initialize(pool &p) { ProcessManager::use(&p); }
-inline void initialize() { ProcessManager::use(nullptr); }
-// Terminate and wait for every live process; back to the default pool.
-inline void finalize() {
-	ProcessManager::terminate_all();
-	ProcessManager::use(nullptr);
-}
-inline RuntimeStats stats() { return ProcessManager::stats(); }
-inline bool settle(std::chrono::nanoseconds timeout = std::chrono::seconds(15)) {
-	return ProcessManager::settle(timeout);
-}
-
-// Run processes on p for the lifetime of the scope; on exit, terminate and wait for every
-// live process, then restore the default pool. (For tests and main().)
-class Scope {
-public:
-	explicit Scope(pool &p) { ProcessManager::use(&p); }
-	~Scope() {
-		ProcessManager::terminate_all();
-		ProcessManager::use(nullptr);
-	}
-	Scope(const Scope &) = delete;
-	Scope &operator=(const Scope &) = delete;
-};
-
-} // namespace process
 } // namespace turquoise
 
 #endif

@@ -23,7 +23,7 @@
 // count every matching dispatch without consuming it.
 //
 // The expectations work through a Filter installed on first use; they cannot be combined
-// with another process::filter(). Callbacks on the futures of FUTURE_DISPATCH/DROP_DISPATCH
+// with another filter(). Callbacks on the futures of FUTURE_DISPATCH/DROP_DISPATCH
 // run under the filter lock: they must not set or clear expectations (that would wait on
 // the lock they run under); do that from the test thread.
 #ifndef TURQUOISE_PROCESS_TESTING_HPP
@@ -72,15 +72,15 @@ MethodId method_id(M m) {
 	return MethodId::of(m);
 }
 
-template <class T, class M, class... A, class = std::enable_if_t<process::internal::is_method_v<M>>>
+template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 auto spoof_dispatch(const PID<T> &pid, M method, A &&...a) {
-	return process::internal::dispatch_method<T>(pid, method, true, std::forward<A>(a)...);
+	return detail::dispatch_method<T>(pid, method, true, std::forward<A>(a)...);
 }
 template <class F, class... A,
-          class = std::enable_if_t<!process::internal::is_method_v<F> &&
+          class = std::enable_if_t<!detail::is_method_v<F> &&
                                    std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
 auto spoof_dispatch(const UPID &pid, F &&f, A &&...a) {
-	return process::internal::dispatch_function(pid, true, std::forward<F>(f), std::forward<A>(a)...);
+	return detail::dispatch_function(pid, true, std::forward<F>(f), std::forward<A>(a)...);
 }
 
 } // namespace turquoise::testing

@@ -26,11 +26,11 @@
 #include <utility>
 
 namespace turquoise {
-namespace process::internal {
+namespace abi { // see small_alloc.hpp
 // Let the runtime delete `process` after it terminated. False if it has terminated already
 // (or was never spawned): the caller still owns it.
 bool manage_after_termination(const UPID &pid, ProcessBase *process);
-} // namespace process::internal
+} // namespace abi
 
 template <class P>
 class ProcessWrapper {
@@ -46,7 +46,7 @@ public:
 	~ProcessWrapper() {
 		terminate(pid_);
 		if (pool::current() != nullptr) {
-			if (process::internal::manage_after_termination(pid_, process_.get()))
+			if (abi::manage_after_termination(pid_, process_.get()))
 				(void)process_.release();
 			return; // not terminated yet, now the runtime's; or terminated: deleted below
 		}

@@ -11,8 +11,7 @@
 // EPIPE once the reader is gone; on a socket SIGPIPE is suppressed (MSG_NOSIGNAL), on a pipe
 // it is raised as for any write unless the process ignores SIGPIPE).
 //
-// The reactor: the pool given as `p`, else the one set by io::use(), else the pool running the
-// caller, else a private one-worker pool created on first use (never destroyed). A pool used
+// The reactor: the pool given as `p`, else the current runtime's (runtime.hpp). A pool used
 // this way must outlive the operations: when it shuts down, pending operations are abandoned.
 #ifndef TURQUOISE_UTIL_IO_HPP
 #define TURQUOISE_UTIL_IO_HPP
@@ -25,8 +24,7 @@
 
 namespace turquoise::io {
 
-// Default reactor for io and subprocess (nullptr: back to the fallback order above).
-void use(pool *p);
+// The reactor io and subprocess use: p, else the current runtime's pool.
 pool &reactor(pool *p = nullptr);
 
 Future<std::string> read(int fd, pool *p = nullptr);
