@@ -74,10 +74,16 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 	ts->current = f->parent;
 	linger_critical_now = f->parent ? &f->parent->critical : nullptr;
 	gotcha_libset_switch(f->libset, f->parent ? f->parent->libset : nullptr);
+	// Per-thread state that belongs to the context running now goes with the function: the
+	// one place a cancel could otherwise leave it set for everybody after (a function
+	// preempted inside the re-arm, then cancelled, left preemption undeferred inside malloc).
+	f->rearming = ts->rearming;
+	ts->rearming = false;
 
 	fiber_leave(over ? nullptr : &f->fake_stack, f->caller_stack_bottom, f->caller_stack_size);
 	inger_switch(&f->sp, f->caller_sp);
 	fiber_arrive(f->fake_stack, &f->caller_stack_bottom, &f->caller_stack_size);
+	ts->rearming = f->rearming;
 	unbusy(ts);
 }
 

@@ -48,6 +48,9 @@ struct function_record {
 	// preemptible even though it executes the base libraries' code.
 	std::uint32_t in_restartable_call = 0;
 	bool in_handler = false;     // suspended inside the timer handler (preempted, not paused)
+	// thread_state::rearming as this function left it (it was preempted inside the runtime's
+	// re-arm of the timer), parked here while it is switched out: see leave().
+	bool rearming = false;
 	bool caller_mask_known = false;
 	sigset_t caller_mask;        // the resumer's signal mask, read when resuming a preempted one
 	run_state state = run_state::ready;
@@ -70,6 +73,8 @@ struct thread_state {
 	// The timer fired while busy: the deadline check it would have made is still owed.
 	volatile bool tick_missed = false;
 	// Inside rearm_after_missed_tick(): libinger's own call into libc, not a shared call.
+	// Belongs to the running context: leave() parks it in the function's record, so that
+	// neither the caller nor (after a cancel) any later function inherits it.
 	volatile bool rearming = false;
 	std::uint64_t armed_ns = 0; // expiry the timer is set to (0: disarmed)
 	// Timer signals arrive some microseconds after their expiry (more on a VM). The timer is
