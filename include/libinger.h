@@ -54,8 +54,11 @@ enum linger_error {
 	LINGER_ESTACKOVERFLOW = 9,/* launch/resume: the function overflowed its stack (hit the
 	                           * guard page) and was terminated; the handle is dead, and
 	                           * resume/cancel of it report this code again.          errno EFAULT */
-	LINGER_ESYSTEM = 10       /* launch/resume: the per-thread timer or signal handler could not be
+	LINGER_ESYSTEM = 10,      /* launch/resume: the per-thread timer or signal handler could not be
 	                           * set up (timer_create/sigaction failed); errno is the system's.  */
+	LINGER_EABANDONED = 11    /* resume/cancel: the function left its stack by longjmp (or
+	                           * swapcontext) into the frames of a caller; the runtime noticed at
+	                           * its next call on the thread and freed it.  errno ENOTRECOVERABLE */
 };
 
 /*

@@ -1,4 +1,5 @@
 // runtime.cpp — the C API: launch, resume, cancel, linger_pause, budgets, critical sections.
+#include "abandon.hpp"
 #include "context.hpp"
 #include "config.hpp"
 #include "schedule.hpp"
@@ -54,27 +55,18 @@ function_record *create(thread_state *ts, void (*fn)(void *), void *arg) {
 	return f;
 }
 
-void destroy(thread_state *ts, function_record *f) {
-	slot_release(ts, f);
-	gotcha_libset_release(f->libset, f->state == run_state::finished);
-	stack_block block = f->stack;
-	f->~function_record();
-	ts->stacks.give(block);
-	ts->stats.live--;
-}
-
 // After run(): record how the function gave control back.
 void report(thread_state *ts, function_record *f, linger_t *l) {
 	switch (f->exit) {
 	case exit_reason::completed:
 		l->is_complete = true;
 		count(ts->stats.completions);
-		destroy(ts, f);
+		release_function(ts, f);
 		break;
 	case exit_reason::overflowed:
 		l->continuation.flags |= handle_dead;
 		fail(l, LINGER_ESTACKOVERFLOW, EFAULT);
-		destroy(ts, f);
+		release_function(ts, f);
 		break;
 	default:
 		break;
@@ -85,6 +77,10 @@ void report(thread_state *ts, function_record *f, linger_t *l) {
 function_record *validate(thread_state *ts, linger_t *l) {
 	if (ts && ts->busy)
 		return fail(l, LINGER_ESIGNAL, EDEADLK), nullptr;
+	if (ts) {
+		check_jumped_out(ts);
+		reap_abandoned(ts);
+	}
 	if (l->is_complete)
 		return fail(l, LINGER_ECOMPLETED, EALREADY), nullptr;
 	if (l->continuation.flags & handle_cancelled)
@@ -92,6 +88,8 @@ function_record *validate(thread_state *ts, linger_t *l) {
 	if (l->continuation.flags & handle_dead)
 		return fail(l, LINGER_ESTACKOVERFLOW, EFAULT), nullptr;
 	function_record *f = ts ? slot_lookup(ts, l->continuation.slot, l->continuation.id) : nullptr;
+	if (!f && ts && was_abandoned(ts, l->continuation.slot, l->continuation.id))
+		return fail(l, LINGER_EABANDONED, ENOTRECOVERABLE), nullptr;
 	if (!f)
 		return fail(l, LINGER_EFOREIGN, ESRCH), nullptr;
 	if (f->state == run_state::running)
@@ -100,6 +98,15 @@ function_record *validate(thread_state *ts, linger_t *l) {
 }
 
 } // namespace
+
+void inger::detail::release_function(thread_state *ts, function_record *f) {
+	slot_release(ts, f);
+	gotcha_libset_release(f->libset, f->state == run_state::finished);
+	stack_block block = f->stack;
+	f->~function_record();
+	ts->stacks.give(block);
+	ts->stats.live--;
+}
 
 extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 	if (!fn)
@@ -114,6 +121,8 @@ extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 	}
 	if (ts->busy)
 		return failed_launch(LINGER_ESIGNAL, EDEADLK);
+	check_jumped_out(ts);
+	reap_abandoned(ts);
 	ts->busy = true;
 
 	function_record *f = create(ts, fn, arg);
@@ -127,7 +136,7 @@ extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 	if (timeout_us != 0) {
 		if (!run(ts, f, timeout_us)) {
 			int err = errno;
-			destroy(ts, f);
+			release_function(ts, f);
 			unbusy(ts);
 			return failed_launch(LINGER_ESYSTEM, err);
 		}
@@ -171,7 +180,7 @@ extern "C" void cancel(linger_t *l) {
 	if (!f)
 		return;
 	ts->busy = true;
-	destroy(ts, f);
+	release_function(ts, f);
 	l->error = LINGER_OK;
 	l->continuation.flags |= handle_cancelled;
 	count(ts->stats.cancels);
@@ -180,7 +189,10 @@ extern "C" void cancel(linger_t *l) {
 
 extern "C" void linger_pause(void) {
 	thread_state *ts = tls_state;
-	if (!ts || !ts->current || ts->busy)
+	if (!ts || ts->busy)
+		return;
+	check_jumped_out(ts);
+	if (!ts->current)
 		return;
 	ts->busy = true;
 	count(ts->stats.pauses);
@@ -189,6 +201,8 @@ extern "C" void linger_pause(void) {
 
 extern "C" int linger_set_timeout(uint64_t timeout_us) {
 	thread_state *ts = tls_state;
+	if (ts && !ts->busy)
+		check_jumped_out(ts);
 	function_record *f = ts ? ts->current : nullptr;
 	if (!f) {
 		errno = ESRCH;
@@ -241,6 +255,8 @@ extern "C" void linger_critical_yield(void) {
 
 extern "C" bool linger_in_function(void) {
 	thread_state *ts = tls_state;
+	if (ts && !ts->busy)
+		check_jumped_out(ts);
 	return ts && ts->current;
 }
 

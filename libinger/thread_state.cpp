@@ -46,6 +46,16 @@ thread_state::thread_state() {
 	slots.reserve(64);
 	free_slots.reserve(64);
 	altstack = altstack_ensure(&altstack_size);
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		void *lo = nullptr;
+		std::size_t size = 0;
+		if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+			thread_stack_lo = reinterpret_cast<std::uintptr_t>(lo);
+			thread_stack_hi = thread_stack_lo + size;
+		}
+		pthread_attr_destroy(&attr);
+	}
 	signals_install_overflow(); // best effort: without it an overflow is an ordinary SIGSEGV
 	static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 	pthread_once(&atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_timer_in_child); });

@@ -20,6 +20,7 @@ enum class run_state : std::uint8_t {
 	running,  // on this thread's chain of running functions (current or an ancestor)
 	finished, // returned; the record is about to be recycled
 	dead,     // overflowed its stack; the record is about to be recycled
+	abandoned, // left by a longjmp (abandon.cpp); the record is about to be recycled
 };
 
 // How a function last gave control back to its caller.
@@ -92,6 +93,14 @@ struct thread_state {
 	void *altstack = nullptr;   // the signal stack we installed, if the thread had none
 	std::size_t altstack_size = 0;
 	struct linger_stats stats{};
+	// The thread's own stack (abandon.cpp: code found running there while a function is
+	// current has jumped out of it).
+	std::uintptr_t thread_stack_lo = 0, thread_stack_hi = 0;
+	// Functions left by a longjmp, not freed yet (linked through function_record::parent).
+	function_record *abandoned = nullptr;
+	// Per slot, the id of the last function abandoned in it: its handle gets
+	// LINGER_EABANDONED until the slot names another function.
+	std::vector<std::uint64_t> tombstones;
 
 	thread_state();
 	~thread_state();
@@ -105,6 +114,10 @@ thread_state *this_thread();
 
 // A counter increment that a signal handler on the same thread cannot tear: one instruction.
 inline void count(std::uint64_t &counter) { asm volatile("incq %0" : "+m"(counter)); }
+
+// Free a function that is not running (completed, dead, abandoned or cancelled): its slot,
+// libset and stack (runtime.cpp).
+void release_function(thread_state *ts, function_record *f);
 
 // Slot table: handles name a function by (slot, id) so that a stale or forged handle is
 // detected without dereferencing anything it contains.

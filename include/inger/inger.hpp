@@ -11,8 +11,9 @@
 //   inger::error (a std::system_error in inger::category()) with an inger::errc value:
 //     launch  — out_of_memory, signal_handler, system, stack_overflow
 //     resume  — not_live (moved-from or finished handle), running, signal_handler, system,
-//               stack_overflow (the callable overflowed its stack; the handle is then dead)
-//     cancel  — not_live, running
+//               stack_overflow (the callable overflowed its stack; the handle is then dead),
+//               abandoned (the callable longjmp'ed out of its stack; the handle is then dead)
+//     cancel  — not_live, running, abandoned
 //     get     — not_complete (still paused), not_live (moved-from, cancelled, or value taken),
 //               stack_overflow; otherwise rethrows whatever the callable threw.
 //   std::invalid_argument — a negative budget.
@@ -47,6 +48,7 @@ enum class errc {
 	signal_handler = LINGER_ESIGNAL,
 	stack_overflow = LINGER_ESTACKOVERFLOW,
 	system = LINGER_ESYSTEM,
+	abandoned = LINGER_EABANDONED,
 	not_complete = 100, // get() on a function that has not returned yet
 	not_live = 101,     // the handle is empty: moved from, cancelled, or its value taken
 };
@@ -152,7 +154,7 @@ public:
 		std::uint64_t timeout = detail::to_timeout_us(budget);
 		::resume(&handle_, timeout);
 		if (handle_.error != LINGER_OK) {
-			if (handle_.error == LINGER_ESTACKOVERFLOW)
+			if (handle_.error == LINGER_ESTACKOVERFLOW || handle_.error == LINGER_EABANDONED)
 				live_ = false, frame_.reset();
 			detail::throw_error(handle_.error);
 		}
