@@ -56,9 +56,13 @@ enum linger_error {
 	                           * resume/cancel of it report this code again.          errno EFAULT */
 	LINGER_ESYSTEM = 10,      /* launch/resume: the per-thread timer or signal handler could not be
 	                           * set up (timer_create/sigaction failed); errno is the system's.  */
-	LINGER_EABANDONED = 11    /* resume/cancel: the function left its stack by longjmp (or
+	LINGER_EABANDONED = 11,   /* resume/cancel: the function left its stack by longjmp (or
 	                           * swapcontext) into the frames of a caller; the runtime noticed at
 	                           * its next call on the thread and freed it.  errno ENOTRECOVERABLE */
+	LINGER_ECORRUPTED = 12    /* resume/cancel: the function's stack was found overwritten from
+	                           * outside (a stack clash: another function's frame larger than the
+	                           * guard region jumped it); it was discarded without running again,
+	                           * and the handle is dead.                              errno EFAULT */
 };
 
 /*

@@ -52,16 +52,10 @@ bool abandon_jumped_out(thread_state *ts, std::uintptr_t sp) {
 void reap_abandoned_slow(thread_state *ts) {
 	while (function_record *f = ts->abandoned) {
 		ts->abandoned = f->parent;
-		if (ts->tombstones.size() <= f->slot)
-			ts->tombstones.resize(ts->slots.size());
-		ts->tombstones[f->slot] = f->id;
+		bury(ts, f->slot, f->id, LINGER_EABANDONED);
 		count(ts->stats.live); // already taken off when it was abandoned
 		release_function(ts, f);
 	}
-}
-
-bool was_abandoned(const thread_state *ts, std::uint32_t slot, std::uint64_t id) {
-	return id != 0 && slot < ts->tombstones.size() && ts->tombstones[slot] == id;
 }
 
 } // namespace inger::detail

@@ -26,9 +26,6 @@ inline void reap_abandoned(thread_state *ts) {
 		reap_abandoned_slow(ts);
 }
 
-// Whether the handle (slot, id) named a function that was abandoned and reaped.
-bool was_abandoned(const thread_state *ts, std::uint32_t slot, std::uint64_t id);
-
 // At an entry point of the API: if the code calling it is not on the current function's
 // stack but on the stack of one of that function's callers, the functions in between were
 // left by a longjmp: they are abandoned, and the runtime's state becomes the caller's again.

@@ -39,6 +39,7 @@ function_record *create(thread_state *ts, void (*fn)(void *), void *arg) {
 	constexpr std::size_t record_size = (sizeof(function_record) + 63) & ~std::size_t{63};
 	char *top = block.hi() - record_size;
 	auto *f = new (top) function_record;
+	set_canaries(f);
 	f->stack = block;
 	f->fn = fn;
 	f->arg = arg;
@@ -73,6 +74,16 @@ void report(thread_state *ts, function_record *f, linger_t *l) {
 	}
 }
 
+// A function whose record was overwritten: freed with what its slot knows, not its record.
+void release_corrupted(thread_state *ts, std::uint32_t slot) {
+	slot_entry e = ts->slots[slot];
+	bury(ts, slot, e.id, LINGER_ECORRUPTED);
+	slot_release(ts, slot);
+	gotcha_libset_release(e.libset, false);
+	ts->stacks.give(e.stack);
+	ts->stats.live--;
+}
+
 // The function a handle names, or nullptr with the error reported.
 function_record *validate(thread_state *ts, linger_t *l) {
 	if (ts && ts->busy)
@@ -87,11 +98,19 @@ function_record *validate(thread_state *ts, linger_t *l) {
 		return fail(l, LINGER_ECANCELLED, ECANCELED), nullptr;
 	if (l->continuation.flags & handle_dead)
 		return fail(l, LINGER_ESTACKOVERFLOW, EFAULT), nullptr;
-	function_record *f = ts ? slot_lookup(ts, l->continuation.slot, l->continuation.id) : nullptr;
-	if (!f && ts && was_abandoned(ts, l->continuation.slot, l->continuation.id))
-		return fail(l, LINGER_EABANDONED, ENOTRECOVERABLE), nullptr;
-	if (!f)
-		return fail(l, LINGER_EFOREIGN, ESRCH), nullptr;
+	slot_entry *e = ts ? slot_lookup(ts, l->continuation.slot, l->continuation.id) : nullptr;
+	if (!e) {
+		switch (ts ? buried_error(ts, l->continuation.slot, l->continuation.id) : 0) {
+		case LINGER_EABANDONED: return fail(l, LINGER_EABANDONED, ENOTRECOVERABLE), nullptr;
+		case LINGER_ECORRUPTED: return fail(l, LINGER_ECORRUPTED, EFAULT), nullptr;
+		default: return fail(l, LINGER_EFOREIGN, ESRCH), nullptr;
+		}
+	}
+	function_record *f = e->f;
+	if (!canaries_intact(f)) { // never run, nor trust, a record something else wrote over
+		release_corrupted(ts, l->continuation.slot);
+		return fail(l, LINGER_ECORRUPTED, EFAULT), nullptr;
+	}
 	if (f->state == run_state::running)
 		return fail(l, LINGER_ERUNNING, EBUSY), nullptr;
 	return f;
@@ -100,7 +119,7 @@ function_record *validate(thread_state *ts, linger_t *l) {
 } // namespace
 
 void inger::detail::release_function(thread_state *ts, function_record *f) {
-	slot_release(ts, f);
+	slot_release(ts, f->slot);
 	gotcha_libset_release(f->libset, f->state == run_state::finished);
 	stack_block block = f->stack;
 	f->~function_record();

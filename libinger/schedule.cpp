@@ -53,6 +53,7 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	if (!f->libset_taken) {
 		f->libset = gotcha_libset_acquire();
 		f->libset_taken = true;
+		ts->slots[f->slot].libset = f->libset; // for release_corrupted()
 	}
 	gotcha_libset_switch(parent ? parent->libset : nullptr, f->libset);
 

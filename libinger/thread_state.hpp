@@ -29,6 +29,9 @@ enum class exit_reason : std::uint8_t { none, completed, paused, preempted, over
 // One preemptible function. Lives at the top of its own stack, so that launching costs no
 // allocation beyond taking a cached stack.
 struct function_record {
+	// Canaries at both ends: a frame of a function above that jumped the guard region
+	// (a stack clash) would write here first; checked before the function runs again.
+	std::uint64_t canary_front = 0;
 	void *sp = nullptr;          // the function's context while it is not running
 	void *caller_sp = nullptr;   // the context of whoever launched or resumed it, while it runs
 	function_record *parent = nullptr; // the running function that resumed it (nullptr: the thread)
@@ -62,6 +65,30 @@ struct function_record {
 	void *caller_fake_stack = nullptr;
 	const void *caller_stack_bottom = nullptr;
 	std::size_t caller_stack_size = 0;
+	std::uint64_t canary_back = 0;
+};
+
+inline std::uint64_t canary_of(const function_record *f) {
+	return reinterpret_cast<std::uintptr_t>(f) ^ 0x5bd1e9955bd1e995u;
+}
+inline void set_canaries(function_record *f) { f->canary_front = f->canary_back = canary_of(f); }
+inline bool canaries_intact(const function_record *f) {
+	return f->canary_front == canary_of(f) && f->canary_back == canary_of(f);
+}
+
+// A handle's slot: what the runtime must know about its function even if the function's
+// record (at the top of its stack) has been overwritten.
+struct slot_entry {
+	function_record *f = nullptr;
+	std::uint64_t id = 0;
+	stack_block stack;
+	gotcha_libset_t *libset = nullptr;
+};
+
+// A freed function's handle, until its slot is reused: the error its resume/cancel report.
+struct tombstone {
+	std::uint64_t id = 0;
+	int error = 0;
 };
 
 // Per-thread runtime state. Created on the thread's first launch, destroyed at thread exit.
@@ -87,7 +114,7 @@ struct thread_state {
 	timer_t timer{};
 	std::uint64_t id_base = 0;  // thread serial << 40
 	std::uint64_t id_next = 1;
-	std::vector<function_record *> slots;
+	std::vector<slot_entry> slots;
 	std::vector<std::uint32_t> free_slots;
 	stack_pool stacks;
 	void *altstack = nullptr;   // the signal stack we installed, if the thread had none
@@ -98,9 +125,8 @@ struct thread_state {
 	std::uintptr_t thread_stack_lo = 0, thread_stack_hi = 0;
 	// Functions left by a longjmp, not freed yet (linked through function_record::parent).
 	function_record *abandoned = nullptr;
-	// Per slot, the id of the last function abandoned in it: its handle gets
-	// LINGER_EABANDONED until the slot names another function.
-	std::vector<std::uint64_t> tombstones;
+	// Per slot, the last function freed without its handle knowing (abandoned, corrupted).
+	std::vector<tombstone> tombstones;
 
 	thread_state();
 	~thread_state();
@@ -122,7 +148,10 @@ void release_function(thread_state *ts, function_record *f);
 // Slot table: handles name a function by (slot, id) so that a stale or forged handle is
 // detected without dereferencing anything it contains.
 std::uint32_t slot_acquire(thread_state *ts, function_record *f);
-void slot_release(thread_state *ts, function_record *f);
-function_record *slot_lookup(thread_state *ts, std::uint32_t slot, std::uint64_t id);
+void slot_release(thread_state *ts, std::uint32_t slot);
+slot_entry *slot_lookup(thread_state *ts, std::uint32_t slot, std::uint64_t id);
+// Remember that (slot, id) was freed with `error` (LINGER_E*); 0 if it was not.
+void bury(thread_state *ts, std::uint32_t slot, std::uint64_t id, int error);
+int buried_error(const thread_state *ts, std::uint32_t slot, std::uint64_t id);
 
 } // namespace inger::detail

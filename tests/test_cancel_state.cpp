@@ -68,15 +68,23 @@ TEST_CASE("a function cancelled after a preemption inside the timer re-arm leave
           "[cancel][state]") {
 	static char buf[1 << 20];
 	// Before: a preemption that falls due inside libc is deferred (and taken just after).
+	// (The very first preemption of a process can land elsewhere: a few attempts.)
 	auto before = th::stats();
-	linger_t l = launch(inside_libc, 2000, buf);
-	REQUIRE(l.error == LINGER_OK);
-	REQUIRE_FALSE(l.is_complete);
-	REQUIRE(th::diff(before, th::stats()).deferrals > 0);
-	cancel(&l);
+	linger_t l{};
+	bool deferred = false;
+	for (int attempt = 0; attempt < 5 && !deferred; ++attempt) {
+		before = th::stats();
+		l = launch(inside_libc, 2000, buf);
+		REQUIRE(l.error == LINGER_OK);
+		deferred = !l.is_complete && th::diff(before, th::stats()).deferrals > 0;
+		if (!l.is_complete)
+			cancel(&l);
+	}
+	REQUIRE(deferred);
 
 	before = th::stats();
 	l = launch(preempted_in_rearm, 500, nullptr);
+	stall_next_arm = false; // the signal may have landed in the real call, before the stall
 	REQUIRE(l.error == LINGER_OK);
 	REQUIRE_FALSE(l.is_complete); // preempted inside the re-arm
 	CHECK(reached_end == 0);
@@ -85,13 +93,21 @@ TEST_CASE("a function cancelled after a preemption inside the timer re-arm leave
 	REQUIRE(l.error == LINGER_OK);
 
 	// After: still deferred. (Only the first preemption tells: any later re-arm of the runtime's
-	// own would clear the state the cancel left behind.)
-	before = th::stats();
-	l = launch(inside_libc, 2000, buf);
-	REQUIRE(l.error == LINGER_OK);
+	// own would clear the state the cancel left behind.) A launch that is never preempted at
+	// all lost its timer signal (issue 14, item 4, a separate bug): then try again.
+	th::stats_delta d{};
+	for (int attempt = 0; attempt < 5; ++attempt) {
+		before = th::stats();
+		l = launch(inside_libc, 2000, buf);
+		REQUIRE(l.error == LINGER_OK);
+		if (!l.is_complete)
+			break;
+		WARN("attempt " << attempt << ": the launch was never preempted (a lost timer signal)");
+	}
 	REQUIRE_FALSE(l.is_complete);
-	auto d = th::diff(before, th::stats());
-	INFO("preemptions " << d.preemptions << ", deferrals " << d.deferrals);
+	d = th::diff(before, th::stats());
+	INFO("preemptions " << d.preemptions << ", deferrals " << d.deferrals << ", signals " << d.timer_signals
+	                    << ", arms " << d.timer_arms << ", pauses " << d.pauses);
 	CHECK(d.preemptions == 1);
 	CHECK(d.deferrals > 0);
 	cancel(&l);

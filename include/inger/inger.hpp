@@ -12,8 +12,9 @@
 //     launch  — out_of_memory, signal_handler, system, stack_overflow
 //     resume  — not_live (moved-from or finished handle), running, signal_handler, system,
 //               stack_overflow (the callable overflowed its stack; the handle is then dead),
-//               abandoned (the callable longjmp'ed out of its stack; the handle is then dead)
-//     cancel  — not_live, running, abandoned
+//               abandoned (the callable longjmp'ed out of its stack; the handle is then dead),
+//               corrupted (its stack was overwritten from outside; the handle is then dead)
+//     cancel  — not_live, running, abandoned, corrupted
 //     get     — not_complete (still paused), not_live (moved-from, cancelled, or value taken),
 //               stack_overflow; otherwise rethrows whatever the callable threw.
 //   std::invalid_argument — a negative budget.
@@ -49,6 +50,7 @@ enum class errc {
 	stack_overflow = LINGER_ESTACKOVERFLOW,
 	system = LINGER_ESYSTEM,
 	abandoned = LINGER_EABANDONED,
+	corrupted = LINGER_ECORRUPTED,
 	not_complete = 100, // get() on a function that has not returned yet
 	not_live = 101,     // the handle is empty: moved from, cancelled, or its value taken
 };
@@ -154,7 +156,8 @@ public:
 		std::uint64_t timeout = detail::to_timeout_us(budget);
 		::resume(&handle_, timeout);
 		if (handle_.error != LINGER_OK) {
-			if (handle_.error == LINGER_ESTACKOVERFLOW || handle_.error == LINGER_EABANDONED)
+			if (handle_.error == LINGER_ESTACKOVERFLOW || handle_.error == LINGER_EABANDONED ||
+			    handle_.error == LINGER_ECORRUPTED)
 				live_ = false, frame_.reset();
 			detail::throw_error(handle_.error);
 		}
