@@ -5,6 +5,7 @@
 #include "schedule.hpp"
 #include "thread_state.hpp"
 #include "timer.hpp"
+#include "unwind.hpp"
 
 #include <libinger.h>
 
@@ -204,6 +205,55 @@ extern "C" void cancel(linger_t *l) {
 	l->continuation.flags |= handle_cancelled;
 	count(ts->stats.cancels);
 	unbusy(ts);
+}
+
+namespace {
+
+// Unwind f: switch it back in to run a forced unwind of its stack (unwind.cpp), letting a
+// preempted one run on a tick at a time until it can be unwound exactly, then as far as it
+// can. Requires ts->busy; leaves it clear.
+void unwind_function(thread_state *ts, function_record *f) {
+	constexpr int exact_ticks = 20;          // run on for at most ~1 ms looking for an exact point
+	constexpr std::uint64_t tick_us = 50;
+	constexpr int max_resumes = 1000;        // destructors that keep pausing: give up on them
+	for (int i = 0; i < max_resumes; ++i) {
+		if (f->unwinding != unwind_state::running)
+			f->unwinding = i < exact_ticks ? unwind_state::requested_exact
+			                               : unwind_state::requested_partial;
+		std::uint64_t budget =
+		    f->unwinding == unwind_state::requested_exact ? tick_us : LINGER_UNLIMITED;
+		bool ran = run(ts, f, budget);
+		unbusy(ts);
+		if (!ran || f->exit == exit_reason::completed || f->exit == exit_reason::unwound ||
+		    f->exit == exit_reason::overflowed)
+			break;
+		ts->busy = true;
+	}
+	ts->busy = true;
+	f->unwinding = unwind_state::none;
+}
+
+} // namespace
+
+extern "C" void linger_cancel_unwind(linger_t *l) {
+	if (!l) {
+		errno = EINVAL;
+		return;
+	}
+	thread_state *ts = tls_state;
+	function_record *f = validate(ts, l);
+	if (!f)
+		return;
+	int caller_errno = errno;
+	ts->busy = true;
+	if (f->libset_taken) // it has run: it has frames to unwind
+		unwind_function(ts, f);
+	release_function(ts, f);
+	l->error = LINGER_OK;
+	l->continuation.flags |= handle_cancelled;
+	count(ts->stats.cancels);
+	unbusy(ts);
+	errno = caller_errno;
 }
 
 extern "C" void linger_pause(void) {

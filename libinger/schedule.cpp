@@ -5,6 +5,7 @@
 #include "context.hpp"
 #include "sanitizer.hpp"
 #include "timer.hpp"
+#include "unwind.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -48,6 +49,8 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	f->state = run_state::running;
 	f->caller_errno = errno;
 	errno = f->fn_errno;
+	f->caller_eh = *ts->eh_globals;
+	*ts->eh_globals = f->fn_eh;
 	ts->current = f;
 	linger_critical_now = &f->critical;
 	if (!f->libset_taken) {
@@ -65,13 +68,16 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 }
 
 void leave(thread_state *ts, function_record *f, exit_reason why) {
-	bool over = why == exit_reason::completed || why == exit_reason::overflowed;
+	bool over = why == exit_reason::completed || why == exit_reason::overflowed ||
+	            why == exit_reason::unwound;
 	f->exit = why;
-	f->state = why == exit_reason::completed  ? run_state::finished
-	           : why == exit_reason::overflowed ? run_state::dead
-	                                            : run_state::ready;
+	f->state = why == exit_reason::completed ? run_state::finished
+	           : over                        ? run_state::dead
+	                                         : run_state::ready;
 	f->fn_errno = errno;
 	errno = f->caller_errno;
+	f->fn_eh = *ts->eh_globals;
+	*ts->eh_globals = f->caller_eh;
 	ts->current = f->parent;
 	linger_critical_now = f->parent ? &f->parent->critical : nullptr;
 	gotcha_libset_switch(f->libset, f->parent ? f->parent->libset : nullptr);
@@ -86,6 +92,8 @@ void leave(thread_state *ts, function_record *f, exit_reason why) {
 	fiber_arrive(f->fake_stack, &f->caller_stack_bottom, &f->caller_stack_size);
 	ts->rearming = f->rearming;
 	unbusy(ts);
+	if (__builtin_expect(f->unwinding != unwind_state::none, 0))
+		unwind_if_requested(ts, f); // cancelled with unwinding (unwind.cpp)
 }
 
 void rearm_after_missed_tick(thread_state *ts) {

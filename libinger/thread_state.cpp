@@ -5,6 +5,7 @@
 #include "timer.hpp"
 
 #include <atomic>
+#include <cxxabi.h>
 #include <cerrno>
 #include <pthread.h>
 
@@ -43,6 +44,7 @@ void forget_timer_in_child() {
 
 thread_state::thread_state() {
 	id_base = thread_serial.fetch_add(1) << 40;
+	eh_globals = reinterpret_cast<eh_state *>(abi::__cxa_get_globals());
 	slots.reserve(64);
 	free_slots.reserve(64);
 	altstack = altstack_ensure(&altstack_size);

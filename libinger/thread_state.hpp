@@ -6,6 +6,8 @@
 #include <libgotcha.h>
 #include <libinger.h>
 
+#include <unwind.h>
+
 #include <csignal>
 #include <cstdint>
 #include <ctime>
@@ -24,7 +26,24 @@ enum class run_state : std::uint8_t {
 };
 
 // How a function last gave control back to its caller.
-enum class exit_reason : std::uint8_t { none, completed, paused, preempted, overflowed };
+enum class exit_reason : std::uint8_t { none, completed, paused, preempted, overflowed, unwound };
+
+// An unwinding cancel's progress (unwind.cpp).
+enum class unwind_state : std::uint8_t {
+	none,
+	requested_exact,   // unwind once the innermost frame can be unwound exactly; else run on
+	requested_partial, // unwind now, as far as frames can be unwound exactly
+	running,           // the forced unwind is under way
+};
+
+// The C++ exception-handling state of one context: the layout of __cxa_eh_globals in the
+// Itanium C++ ABI (2.2.2). One per context, swapped at every switch (schedule.cpp), so that a
+// function paused inside a catch block, or unwound while its canceller is itself handling an
+// exception, never sees the other's exceptions.
+struct eh_state {
+	void *caught = nullptr;
+	unsigned int uncaught = 0;
+};
 
 // One preemptible function. Lives at the top of its own stack, so that launching costs no
 // allocation beyond taking a cached stack.
@@ -59,6 +78,12 @@ struct function_record {
 	sigset_t caller_mask;        // the resumer's signal mask, read when resuming a preempted one
 	run_state state = run_state::ready;
 	exit_reason exit = exit_reason::none;
+
+	unwind_state unwinding = unwind_state::none;
+	// The C++ exception-handling state (__cxa_eh_globals) of the function while it is
+	// switched out, and of its caller while it runs.
+	eh_state fn_eh, caller_eh;
+	_Unwind_Exception unwind_exception{}; // the forced unwind's exception object
 
 	// AddressSanitizer bookkeeping (unused otherwise).
 	void *fake_stack = nullptr;
@@ -120,6 +145,7 @@ struct thread_state {
 	void *altstack = nullptr;   // the signal stack we installed, if the thread had none
 	std::size_t altstack_size = 0;
 	struct linger_stats stats{};
+	eh_state *eh_globals = nullptr; // this thread's __cxa_eh_globals (the C++ runtime's)
 	// The thread's own stack (abandon.cpp: code found running there while a function is
 	// current has jumped out of it).
 	std::uintptr_t thread_stack_lo = 0, thread_stack_hi = 0;

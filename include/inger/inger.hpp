@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cxxabi.h>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -99,8 +100,10 @@ struct frame {
 	outcome<T> result;
 
 	// The C entry point: runs on the preemptible function's own stack. Exceptions stop here,
-	// before they could reach the stack's bottom, and travel to the caller via get().
-	static void body(void *self) noexcept {
+	// before they could reach the stack's bottom, and travel to the caller via get(); only
+	// the forced unwind of a cancel (linger_cancel_unwind) goes through, to the stack's end.
+	// (Not noexcept: a forced unwind cannot cross a noexcept frame.)
+	static void body(void *self) {
 		auto *me = static_cast<frame *>(self);
 		try {
 			if constexpr (std::is_void_v<T>) {
@@ -109,6 +112,8 @@ struct frame {
 			} else {
 				me->result.value.emplace(std::invoke(me->callable));
 			}
+		} catch (abi::__forced_unwind &) {
+			throw;
 		} catch (...) {
 			me->result.exception = std::current_exception();
 		}
@@ -118,8 +123,9 @@ struct frame {
 } // namespace detail
 
 // A handle on one preemptible call of a callable returning T. Move-only; destroying a handle
-// whose function has not returned cancels it (its stack is recycled; destructors of objects
-// on that stack do not run, as with the C cancel()).
+// whose function has not returned cancels it, unwinding its stack: the destructors of the
+// objects on it run (see linger_cancel_unwind() in <libinger.h> for the exact rules, and for
+// what a catch (...) that does not rethrow does).
 template <class T>
 class preemptible {
 public:
@@ -164,11 +170,12 @@ public:
 		return handle_.is_complete;
 	}
 
-	// Discard an unfinished function. A no-op on a finished one.
+	// Discard an unfinished function, unwinding its stack (its destructors run). A no-op on a
+	// finished one.
 	void cancel() {
 		require_live();
 		if (!handle_.is_complete) {
-			::cancel(&handle_);
+			::linger_cancel_unwind(&handle_);
 			if (handle_.error != LINGER_OK)
 				detail::throw_error(handle_.error);
 		}
@@ -204,7 +211,7 @@ private:
 
 	void discard() noexcept {
 		if (live_ && !handle_.is_complete)
-			::cancel(&handle_); // cannot fail for a live, unfinished handle of this thread
+			::linger_cancel_unwind(&handle_); // errors (abandoned, corrupted) leave nothing to do
 		live_ = false;
 		frame_.reset();
 	}
@@ -251,7 +258,9 @@ public:
 			std::atomic_signal_fence(std::memory_order_seq_cst);
 		}
 	}
-	~critical_section() {
+	// noexcept(false): the preemption taken here may be cancelled with unwinding
+	// (linger_cancel_unwind), whose forced unwind must pass through this frame.
+	~critical_section() noexcept(false) {
 		std::atomic_signal_fence(std::memory_order_seq_cst);
 		linger_critical_state *c = linger_critical_now;
 		if (c && c->depth > 0 && --c->depth == 0 && __builtin_expect(c->yield_pending, 0))
@@ -261,8 +270,9 @@ public:
 	critical_section &operator=(const critical_section &) = delete;
 };
 
-// Inside a preemptible function: give control back to the caller now.
-inline void pause() noexcept { linger_pause(); }
+// Inside a preemptible function: give control back to the caller now. Not noexcept: a
+// cancel with unwinding (the handle's cancel() or destructor) unwinds from here.
+inline void pause() { linger_pause(); }
 
 // True inside a preemptible function.
 inline bool in_preemptible() noexcept { return linger_in_function(); }
