@@ -10,7 +10,9 @@
 // would call std::terminate. So such a frame is never handed to the personality routine:
 //  1. the canceller first lets the function run on, a tick at a time, until it stops at an
 //     exact point (a call into a library without cleanups, a pause, a preemption inside a
-//     covered range) — unwind_state::requested_exact;
+//     covered range) — unwind_state::requested_exact. Each try walks the frames first
+//     (_Unwind_Backtrace); an unwind that still meets an inexact frame before any landing pad
+//     ran goes back (longjmp) and runs on too, having changed nothing;
 //  2. after a bounded number of ticks it unwinds as far as frames are exact: the stop
 //     function ends the unwind at the first frame that is not (its destructors and those of
 //     every frame outside it do not run, as with the plain cancel()) —
@@ -25,6 +27,7 @@
 // block does not run.
 #include "unwind.hpp"
 
+#include "context.hpp"
 #include "schedule.hpp"
 
 #include <cstdint>
@@ -68,7 +71,7 @@ bool read_encoded(const std::uint8_t *&p, std::uint8_t encoding, std::uint64_t &
 
 // Whether the personality routine can handle this frame without terminating: it has no LSDA,
 // or its instruction lies in a call-site range (for a frame stopped at a call, the call).
-bool frame_is_exact(_Unwind_Context *context) {
+bool frame_is_exact(_Unwind_Context *context, bool *has_landing_pad = nullptr) {
 	auto *lsda = static_cast<const std::uint8_t *>(_Unwind_GetLanguageSpecificData(context));
 	if (!lsda)
 		return true;
@@ -97,15 +100,24 @@ bool frame_is_exact(_Unwind_Context *context) {
 			return false;
 		if (offset < start)
 			return false; // the table is sorted: not covered
-		if (offset < start + length)
+		if (offset < start + length) {
+			if (has_landing_pad)
+				*has_landing_pad = landing_pad != 0;
 			return true;
+		}
 	}
 	return false;
 }
 
 // ---- The forced unwind ---------------------------------------------------------------------
 
+// An unwind that meets an inexact frame before any landing pad ran has changed nothing yet:
+// while the function may still run on, it goes back to unwind_if_requested() instead.
+thread_local void *bail_out[5];
+thread_local bool may_bail = false;
+
 [[noreturn]] void finish(function_record *f) {
+	may_bail = false;
 	thread_state *ts = tls_state;
 	ts->busy = true;
 	f->unwinding = unwind_state::none;
@@ -119,8 +131,18 @@ bool frame_is_exact(_Unwind_Context *context) {
 _Unwind_Reason_Code stop(int, _Unwind_Action actions, _Unwind_Exception_Class,
                          _Unwind_Exception *, _Unwind_Context *context, void *arg) {
 	auto *f = static_cast<function_record *>(arg);
-	if ((actions & _UA_END_OF_STACK) || !frame_is_exact(context))
+	if (actions & _UA_END_OF_STACK)
 		finish(f);
+	bool landing_pad = false;
+	if (!frame_is_exact(context, &landing_pad)) {
+		if (may_bail) {
+			may_bail = false;
+			__builtin_longjmp(bail_out, 1);
+		}
+		finish(f);
+	}
+	if (landing_pad)
+		may_bail = false; // the personality routine runs this frame's cleanup next
 	return _URC_NO_REASON;
 }
 
@@ -148,15 +170,24 @@ void swallowed(_Unwind_Reason_Code, _Unwind_Exception *exception) {
 // after a signal frame) out to the stack's end, can all be unwound exactly. (An outer frame
 // can be inexact too: stopped at a call the compiler knew could not throw, such as most of
 // the C library, which glibc declares nothrow.)
+// The walk must also reach the stack's end (inger_entry): a frame without unwind information
+// (code generated at run time, such as libgotcha's trampoline chunks) ends it early, and the
+// unwind would end there too, before any destructor.
 struct interrupted_frames {
 	bool found = false;
 	bool exact = true;
+	bool reached_end = false;
 };
 
 _Unwind_Reason_Code look_at_interrupted(_Unwind_Context *context, void *arg) {
 	auto *r = static_cast<interrupted_frames *>(arg);
 	int before_insn = 0;
-	_Unwind_GetIPInfo(context, &before_insn);
+	auto ip = _Unwind_GetIPInfo(context, &before_insn);
+	auto entry = reinterpret_cast<std::uintptr_t>(&inger_entry);
+	if (ip > entry && ip <= entry + 16) { // the return address of inger_entry's call
+		r->reached_end = true;
+		return _URC_END_OF_STACK;
+	}
 	if (before_insn)
 		r->found = true;
 	if (r->found && !frame_is_exact(context)) {
@@ -168,17 +199,24 @@ _Unwind_Reason_Code look_at_interrupted(_Unwind_Context *context, void *arg) {
 
 } // namespace
 
-void unwind_if_requested(thread_state *ts, function_record *f) {
+void unwind_if_requested(thread_state *, function_record *f) {
 	if (f->unwinding == unwind_state::running)
 		return; // resumed in the middle of its unwind (preempted by an outer deadline)
 	if (f->unwinding == unwind_state::requested_exact && f->in_handler) {
 		interrupted_frames r;
 		_Unwind_Backtrace(look_at_interrupted, &r);
-		if (r.found && !r.exact)
+		if (!r.exact || !r.reached_end)
 			return; // run on: the canceller gets it back at the next tick
 	}
+	bool may_run_on = f->unwinding == unwind_state::requested_exact && f->in_handler;
 	f->unwinding = unwind_state::running;
-	(void)ts;
+	if (may_run_on) {
+		if (__builtin_setjmp(bail_out)) {
+			f->unwinding = unwind_state::requested_exact;
+			return; // run on, as above
+		}
+		may_bail = true;
+	}
 	raise(f);
 }
 

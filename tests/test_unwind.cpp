@@ -228,27 +228,17 @@ void work_holding_lock() {
 } // namespace
 
 TEST_CASE("cancelling a function preempted by the timer runs its destructors", "[unwind][preempt]") {
-	// Known residual (see the report of branch inger-cancel): in a few percent of cycles on
-	// this VM the unwind of a preempted function ends without running this frame's cleanup
-	// although every frame looked exact; not yet explained. Hence a majority, not all.
-	const int cycles = 50;
-	int unwound = 0;
-	for (int i = 0; i < cycles; ++i) {
+	for (int i = 0; i < 50; ++i) {
 		auto f = inger::launch(work_holding_lock, 200us);
+		for (int r = 0; r < 100 && live == 0 && !f.done(); ++r)
+			f.resume(200us); // a slow start (a loaded machine): until its object exists
 		REQUIRE_FALSE(f.done());
 		REQUIRE(live == 1);
 		f.cancel();
 		CHECK_FALSE(f.valid());
-		if (live == 0 && lock_is_free()) {
-			unwound++;
-		} else {
-			REQUIRE(live == 1); // discarded as by cancel(): undo what its destructors would have
-			live = 0;
-			lock.unlock();
-		}
+		if (live != 0 || !lock_is_free())
+			FAIL("cycle " << i << ": live " << live << ", lock free " << lock_is_free());
 	}
-	INFO(unwound << " of " << cycles << " preempted functions unwound with their destructors");
-	CHECK(unwound >= cycles * 8 / 10);
 }
 
 namespace {
@@ -272,6 +262,8 @@ TEST_CASE("a function preempted in a call-free loop is cancelled without termina
 	live = 0;
 	for (int i = 0; i < 20; ++i) {
 		auto f = inger::launch(call_free_loop_between_calls, 200us);
+		for (int r = 0; r < 100 && live == 0 && !f.done(); ++r)
+			f.resume(200us); // a slow start (a loaded machine): until its object exists
 		REQUIRE_FALSE(f.done());
 		REQUIRE(live == 1);
 		f.cancel(); // exact (the destructor runs) or partial (it does not); never std::terminate
@@ -291,6 +283,8 @@ TEST_CASE("with -fnon-call-exceptions a call-free loop that touches memory unwin
 	std::atomic<bool> stop{false};
 	for (int i = 0; i < 20; ++i) {
 		auto f = inger::launch([&] { noncall_spin_holding(lock, live, stop); }, 200us);
+		for (int r = 0; r < 100 && live == 0 && !f.done(); ++r)
+			f.resume(200us); // a slow start (a loaded machine): until its object exists
 		REQUIRE_FALSE(f.done());
 		REQUIRE(live == 1);
 		f.cancel();
