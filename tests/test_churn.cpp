@@ -40,8 +40,15 @@ void sort_and_strdup(void *arg) {
 
 TEST_CASE("launch, resume and cancel churn of allocating functions keeps the heap and RSS intact",
           "[cancel][churn][memory]") {
+	if (th::sanitized) {
+		// ASan's malloc interceptors run ahead of libinger's deferring wrappers and outside
+		// the base libraries libgotcha defers in: a function cancelled inside them holds the
+		// sanitizer allocator's lock for good (the next malloc hangs). See the report.
+		WARN("skipped under AddressSanitizer");
+		return;
+	}
 	auto before = th::stats();
-	const int cycles = th::sanitized ? 600 : 3000;
+	const int cycles = 3000;
 	std::size_t rss_early = 0;
 	std::uint64_t rounds = 0;
 	for (int i = 1; i <= cycles; ++i) {

@@ -25,7 +25,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cxxabi.h>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -112,10 +111,13 @@ struct frame {
 			} else {
 				me->result.value.emplace(std::invoke(me->callable));
 			}
-		} catch (abi::__forced_unwind &) {
-			throw;
 		} catch (...) {
-			me->result.exception = std::current_exception();
+			// Not a C++ exception (no exception_ptr): the forced unwind of a cancel. (Not
+			// catch (abi::__forced_unwind &): it binds a reference to no object.)
+			std::exception_ptr e = std::current_exception();
+			if (!e)
+				throw;
+			me->result.exception = e;
 		}
 	}
 };
