@@ -54,8 +54,15 @@ enum linger_error {
 	LINGER_ESTACKOVERFLOW = 9,/* launch/resume: the function overflowed its stack (hit the
 	                           * guard page) and was terminated; the handle is dead, and
 	                           * resume/cancel of it report this code again.          errno EFAULT */
-	LINGER_ESYSTEM = 10       /* launch/resume: the per-thread timer or signal handler could not be
+	LINGER_ESYSTEM = 10,      /* launch/resume: the per-thread timer or signal handler could not be
 	                           * set up (timer_create/sigaction failed); errno is the system's.  */
+	LINGER_EABANDONED = 11,   /* resume/cancel: the function left its stack by longjmp (or
+	                           * swapcontext) into the frames of a caller; the runtime noticed at
+	                           * its next call on the thread and freed it.  errno ENOTRECOVERABLE */
+	LINGER_ECORRUPTED = 12    /* resume/cancel: the function's stack was found overwritten from
+	                           * outside (a stack clash: another function's frame larger than the
+	                           * guard region jumped it); it was discarded without running again,
+	                           * and the handle is dead.                              errno EFAULT */
 };
 
 /*
@@ -96,10 +103,38 @@ void resume(linger_t *l, uint64_t timeout_us);
 
 /*
  * Discard a paused or preempted function and recycle its stack. Its stack frames are not
- * unwound (C++ destructors of objects living on its stack do not run). Cancel of a completed
- * or already cancelled handle is reported as an error, not ignored.
+ * unwound (C++ destructors of objects living on its stack do not run): the original
+ * libinger's behaviour, and the cheapest. Cancel of a completed or already cancelled handle
+ * is reported as an error, not ignored.
  */
 void cancel(linger_t *l);
+
+/*
+ * Discard a paused or preempted function as cancel() does, after unwinding its stack as
+ * glibc's pthread_cancel unwinds a thread's: the function is switched back in and a forced
+ * unwind runs the destructors of the C++ objects on its stack (and __attribute__((cleanup))
+ * handlers of C code built with -fexceptions), releasing the locks they hold. Same errors as
+ * cancel(); the handle is then cancelled.
+ *
+ * Which destructors run:
+ *  - paused (linger_pause, or a preemption deferred to a critical section's end or a library
+ *    call's return): every frame stops at a call, and all of them run;
+ *  - preempted by the timer at an arbitrary instruction: landing pads exist only at call
+ *    sites, so the function is first allowed to run on, up to 20 ticks of 50 us, until it
+ *    stops where its innermost frame can be unwound exactly (inside a call to code without
+ *    cleanups, at a pause, or at a point its unwind tables cover); then all of them run. If it
+ *    never does (a call-free loop in a function with destructible locals), the unwind goes as
+ *    far as frames are exact: the frames from the first inexact one outwards are discarded
+ *    without their destructors, as with cancel(). Building such code with
+ *    -fnon-call-exceptions makes every memory access an exact point.
+ *  - frames of noexcept functions (and destructors) cannot be unwound: the unwind stops below
+ *    them the same way. The program is never terminated for a cancel.
+ * A catch (...) that does not rethrow does not stop the unwind: it is raised again at the end
+ * of that catch block, and the code after it does not run (catch (abi::__forced_unwind&)
+ * with a rethrow, or catch (...) { ...; throw; }, is the well-behaved form, as for thread
+ * cancellation). A function never started is simply discarded.
+ */
+void linger_cancel_unwind(linger_t *l);
 
 /*
  * Inside a preemptible function: give control back to its caller now, as a preemption

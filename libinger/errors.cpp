@@ -20,6 +20,8 @@ extern "C" const char *linger_strerror(int error) {
 	case LINGER_ESIGNAL: return "called from a signal handler that interrupted libinger";
 	case LINGER_ESTACKOVERFLOW: return "the preemptible function overflowed its stack and was terminated";
 	case LINGER_ESYSTEM: return "the preemption timer or signal handler could not be set up";
+	case LINGER_EABANDONED: return "the preemptible function was abandoned: it left its stack by longjmp";
+	case LINGER_ECORRUPTED: return "the preemptible function's stack was overwritten from outside (a stack clash); it was discarded";
 	default: return "unknown libinger error";
 	}
 }

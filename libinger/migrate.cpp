@@ -40,8 +40,8 @@ int failed(int err) {
 bool movable(const thread_state *ts, const function_record *f) {
 	if (f->state != run_state::ready || f->critical.depth > 0 || f->in_restartable_call > 0)
 		return false;
-	for (const function_record *g : ts->slots)
-		if (g && g != f && g->state == run_state::ready && g->parent == f)
+	for (const slot_entry &e : ts->slots)
+		if (const function_record *g = e.f; g && g != f && g->state == run_state::ready && g->parent == f)
 			return false; // its handle, held by f, would be foreign on the new thread
 	return true;
 }
@@ -56,9 +56,10 @@ extern "C" int linger_migrate_out(linger_t *l) {
 		return failed(EDEADLK);
 	if (!ts || l->is_complete)
 		return failed(ESRCH);
-	function_record *f = slot_lookup(ts, l->continuation.slot, l->continuation.id);
-	if (!f)
+	slot_entry *entry = slot_lookup(ts, l->continuation.slot, l->continuation.id);
+	if (!entry)
 		return failed(ESRCH);
+	function_record *f = entry->f;
 	if (!movable(ts, f))
 		return failed(EBUSY);
 	ts->busy = true; // not preempted (a caller that is itself preemptible) holding the lock
@@ -70,7 +71,7 @@ extern "C" int linger_migrate_out(linger_t *l) {
 		result = failed(ENOMEM);
 	}
 	if (result == 0) {
-		slot_release(ts, f);
+		slot_release(ts, f->slot);
 		ts->stats.live--;
 		l->error = LINGER_OK;
 	}
@@ -102,6 +103,8 @@ extern "C" int linger_migrate_in(linger_t *l) {
 			function_record *f = found->second;
 			try {
 				f->slot = slot_acquire(ts, f);
+				if (f->libset_taken)
+					ts->slots[f->slot].libset = f->libset; // as run() records it
 				in_transit().erase(found);
 				ts->stats.live++;
 				l->continuation.slot = f->slot;

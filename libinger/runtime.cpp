@@ -1,9 +1,11 @@
-// runtime.cpp — the C API: launch, resume, cancel, linger_pause, budgets, critical sections.
+// runtime.cpp — the C API: launch, resume, cancel (plain and unwinding), linger_pause.
+#include "abandon.hpp"
 #include "context.hpp"
 #include "config.hpp"
 #include "schedule.hpp"
 #include "thread_state.hpp"
 #include "timer.hpp"
+#include "unwind.hpp"
 
 #include <libinger.h>
 
@@ -38,6 +40,7 @@ function_record *create(thread_state *ts, void (*fn)(void *), void *arg) {
 	constexpr std::size_t record_size = (sizeof(function_record) + 63) & ~std::size_t{63};
 	char *top = block.hi() - record_size;
 	auto *f = new (top) function_record;
+	set_canaries(f);
 	f->stack = block;
 	f->fn = fn;
 	f->arg = arg;
@@ -54,52 +57,76 @@ function_record *create(thread_state *ts, void (*fn)(void *), void *arg) {
 	return f;
 }
 
-void destroy(thread_state *ts, function_record *f) {
-	slot_release(ts, f);
-	gotcha_libset_release(f->libset, f->state == run_state::finished);
-	stack_block block = f->stack;
-	f->~function_record();
-	ts->stacks.give(block);
-	ts->stats.live--;
-}
-
 // After run(): record how the function gave control back.
 void report(thread_state *ts, function_record *f, linger_t *l) {
 	switch (f->exit) {
 	case exit_reason::completed:
 		l->is_complete = true;
 		count(ts->stats.completions);
-		destroy(ts, f);
+		release_function(ts, f);
 		break;
 	case exit_reason::overflowed:
 		l->continuation.flags |= handle_dead;
 		fail(l, LINGER_ESTACKOVERFLOW, EFAULT);
-		destroy(ts, f);
+		release_function(ts, f);
 		break;
 	default:
 		break;
 	}
 }
 
+// A function whose record was overwritten: freed with what its slot knows, not its record.
+void release_corrupted(thread_state *ts, std::uint32_t slot) {
+	slot_entry e = ts->slots[slot];
+	bury(ts, slot, e.id, LINGER_ECORRUPTED);
+	slot_release(ts, slot);
+	gotcha_libset_release(e.libset, false);
+	ts->stacks.give(e.stack);
+	ts->stats.live--;
+}
+
 // The function a handle names, or nullptr with the error reported.
 function_record *validate(thread_state *ts, linger_t *l) {
 	if (ts && ts->busy)
 		return fail(l, LINGER_ESIGNAL, EDEADLK), nullptr;
+	if (ts) {
+		check_jumped_out(ts);
+		reap_abandoned(ts);
+	}
 	if (l->is_complete)
 		return fail(l, LINGER_ECOMPLETED, EALREADY), nullptr;
 	if (l->continuation.flags & handle_cancelled)
 		return fail(l, LINGER_ECANCELLED, ECANCELED), nullptr;
 	if (l->continuation.flags & handle_dead)
 		return fail(l, LINGER_ESTACKOVERFLOW, EFAULT), nullptr;
-	function_record *f = ts ? slot_lookup(ts, l->continuation.slot, l->continuation.id) : nullptr;
-	if (!f)
-		return fail(l, LINGER_EFOREIGN, ESRCH), nullptr;
+	slot_entry *e = ts ? slot_lookup(ts, l->continuation.slot, l->continuation.id) : nullptr;
+	if (!e) {
+		switch (ts ? buried_error(ts, l->continuation.slot, l->continuation.id) : 0) {
+		case LINGER_EABANDONED: return fail(l, LINGER_EABANDONED, ENOTRECOVERABLE), nullptr;
+		case LINGER_ECORRUPTED: return fail(l, LINGER_ECORRUPTED, EFAULT), nullptr;
+		default: return fail(l, LINGER_EFOREIGN, ESRCH), nullptr;
+		}
+	}
+	function_record *f = e->f;
+	if (!canaries_intact(f)) { // never run, nor trust, a record something else wrote over
+		release_corrupted(ts, l->continuation.slot);
+		return fail(l, LINGER_ECORRUPTED, EFAULT), nullptr;
+	}
 	if (f->state == run_state::running)
 		return fail(l, LINGER_ERUNNING, EBUSY), nullptr;
 	return f;
 }
 
 } // namespace
+
+void inger::detail::release_function(thread_state *ts, function_record *f) {
+	slot_release(ts, f->slot);
+	gotcha_libset_release(f->libset, f->state == run_state::finished);
+	stack_block block = f->stack;
+	f->~function_record();
+	ts->stacks.give(block);
+	ts->stats.live--;
+}
 
 extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 	if (!fn)
@@ -114,6 +141,8 @@ extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 	}
 	if (ts->busy)
 		return failed_launch(LINGER_ESIGNAL, EDEADLK);
+	check_jumped_out(ts);
+	reap_abandoned(ts);
 	ts->busy = true;
 
 	function_record *f = create(ts, fn, arg);
@@ -127,7 +156,7 @@ extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 	if (timeout_us != 0) {
 		if (!run(ts, f, timeout_us)) {
 			int err = errno;
-			destroy(ts, f);
+			release_function(ts, f);
 			unbusy(ts);
 			return failed_launch(LINGER_ESYSTEM, err);
 		}
@@ -171,76 +200,78 @@ extern "C" void cancel(linger_t *l) {
 	if (!f)
 		return;
 	ts->busy = true;
-	destroy(ts, f);
+	release_function(ts, f);
 	l->error = LINGER_OK;
 	l->continuation.flags |= handle_cancelled;
 	count(ts->stats.cancels);
 	unbusy(ts);
 }
 
+namespace {
+
+// Unwind f: switch it back in to run a forced unwind of its stack (unwind.cpp), letting a
+// preempted one run on a tick at a time until it can be unwound exactly, then as far as it
+// can. Requires ts->busy; leaves it clear.
+void unwind_function(thread_state *ts, function_record *f) {
+	constexpr int exact_ticks = 20;          // run on for at most ~1 ms looking for an exact point
+	constexpr std::uint64_t tick_us = 50;
+	constexpr int max_resumes = 1000;        // destructors that keep pausing: give up on them
+	for (int i = 0; i < max_resumes; ++i) {
+		if (f->unwinding != unwind_state::running)
+			f->unwinding = i < exact_ticks ? unwind_state::requested_exact
+			                               : unwind_state::requested_partial;
+		std::uint64_t budget =
+		    f->unwinding == unwind_state::requested_exact ? tick_us : LINGER_UNLIMITED;
+		bool ran = run(ts, f, budget);
+		unbusy(ts);
+		if (!ran || f->exit == exit_reason::completed || f->exit == exit_reason::unwound ||
+		    f->exit == exit_reason::overflowed)
+			break;
+		ts->busy = true;
+	}
+	ts->busy = true;
+	f->unwinding = unwind_state::none;
+}
+
+} // namespace
+
+extern "C" void linger_cancel_unwind(linger_t *l) {
+	if (!l) {
+		errno = EINVAL;
+		return;
+	}
+	thread_state *ts = tls_state;
+	function_record *f = validate(ts, l);
+	if (!f)
+		return;
+	int caller_errno = errno;
+	ts->busy = true;
+	if (f->libset_taken) // it has run: it has frames to unwind
+		unwind_function(ts, f);
+	release_function(ts, f);
+	l->error = LINGER_OK;
+	l->continuation.flags |= handle_cancelled;
+	count(ts->stats.cancels);
+	unbusy(ts);
+	errno = caller_errno;
+}
+
 extern "C" void linger_pause(void) {
 	thread_state *ts = tls_state;
-	if (!ts || !ts->current || ts->busy)
+	if (!ts || ts->busy)
+		return;
+	check_jumped_out(ts);
+	if (!ts->current)
 		return;
 	ts->busy = true;
 	count(ts->stats.pauses);
 	leave(ts, ts->current, exit_reason::paused);
 }
 
-extern "C" int linger_set_timeout(uint64_t timeout_us) {
-	thread_state *ts = tls_state;
-	function_record *f = ts ? ts->current : nullptr;
-	if (!f) {
-		errno = ESRCH;
-		return -1;
-	}
-	if (ts->busy) {
-		errno = EDEADLK;
-		return -1;
-	}
-	ts->busy = true; // the timer handler reads the deadline: it must not see it half-changed
-	std::uint64_t deadline;
-	if (!arm_deadline(ts, f->parent, timeout_us, deadline)) {
-		int err = errno;
-		unbusy(ts);
-		errno = err;
-		return -1;
-	}
-	f->deadline_ns = deadline;
-	// A preemption owed to the old deadline (deferred by a critical section) is no longer due.
-	// One still due (a zero budget, or an outer deadline that has passed) is taken now, or at
-	// the end of the critical section.
-	if (f->critical.yield_pending && (deadline == no_deadline || deadline > now_ns()))
-		f->critical.yield_pending = false;
-	finish_call(ts);
-	return 0;
-}
-
-// (The same as the inline sections in inger/inger.hpp, for C.)
-extern "C" void linger_critical_begin(void) {
-	if (linger_critical_state *c = linger_critical_now)
-		c->depth++;
-}
-
-extern "C" void linger_critical_end(void) {
-	linger_critical_state *c = linger_critical_now;
-	if (!c || c->depth == 0)
-		return;
-	if (--c->depth == 0 && c->yield_pending)
-		linger_critical_yield();
-}
-
-extern "C" void linger_critical_yield(void) {
-	thread_state *ts = tls_state;
-	function_record *f = ts ? ts->current : nullptr;
-	if (f && f->critical.depth == 0 && f->critical.yield_pending && !ts->busy) {
-		ts->busy = true;
-		finish_call(ts); // takes the preemption that fell due inside the section
-	}
-}
-
 extern "C" bool linger_in_function(void) {
 	thread_state *ts = tls_state;
+	if (ts && !ts->busy)
+		check_jumped_out(ts);
 	return ts && ts->current;
 }
 

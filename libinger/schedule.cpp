@@ -6,6 +6,7 @@
 #include "sanitizer.hpp"
 #include "signal_mask.hpp"
 #include "timer.hpp"
+#include "unwind.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -50,11 +51,14 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	f->state = run_state::running;
 	f->caller_errno = errno;
 	errno = f->fn_errno;
+	f->caller_eh = *ts->eh_globals;
+	*ts->eh_globals = f->fn_eh;
 	ts->current = f;
 	linger_critical_now = &f->critical;
 	if (!f->libset_taken) {
 		f->libset = gotcha_libset_acquire();
 		f->libset_taken = true;
+		ts->slots[f->slot].libset = f->libset; // for release_corrupted()
 	}
 	gotcha_libset_switch(parent ? parent->libset : nullptr, f->libset);
 
@@ -66,25 +70,38 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 }
 
 void leave(thread_state *ts, function_record *f, exit_reason why) {
-	bool over = why == exit_reason::completed || why == exit_reason::overflowed;
+	bool over = why == exit_reason::completed || why == exit_reason::overflowed ||
+	            why == exit_reason::unwound;
 	f->exit = why;
-	f->state = why == exit_reason::completed  ? run_state::finished
-	           : why == exit_reason::overflowed ? run_state::dead
-	                                            : run_state::ready;
+	f->state = why == exit_reason::completed ? run_state::finished
+	           : over                        ? run_state::dead
+	                                         : run_state::ready;
 	f->fn_errno = errno;
 	errno = f->caller_errno;
+	f->fn_eh = *ts->eh_globals;
+	*ts->eh_globals = f->caller_eh;
 	ts->current = f->parent;
 	linger_critical_now = f->parent ? &f->parent->critical : nullptr;
 	gotcha_libset_switch(f->libset, f->parent ? f->parent->libset : nullptr);
 	if (mask_confined(f))
 		mask_to_caller(f);
+	// Per-thread state that belongs to the context running now goes with the function: the
+	// one place a cancel could otherwise leave it set for everybody after (a function
+	// preempted inside the re-arm, then cancelled, left preemption undeferred inside malloc).
+	f->rearming = ts->rearming;
+	ts->rearming = false;
 
 	fiber_leave(over ? nullptr : &f->fake_stack, f->caller_stack_bottom, f->caller_stack_size);
 	inger_switch(&f->sp, f->caller_sp);
 	fiber_arrive(f->fake_stack, &f->caller_stack_bottom, &f->caller_stack_size);
+	// From here on, this thread's state: the resumer may be another thread (migrate.cpp).
+	ts = tls_state;
 	if (mask_confined(f))
 		mask_to_function(f);
-	unbusy(tls_state); // not ts: the resumer may be another thread (migrate.cpp)
+	ts->rearming = f->rearming;
+	unbusy(ts);
+	if (__builtin_expect(f->unwinding != unwind_state::none, 0))
+		unwind_if_requested(ts, f); // cancelled with unwinding (unwind.cpp)
 }
 
 void rearm_after_missed_tick(thread_state *ts) {

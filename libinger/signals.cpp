@@ -5,6 +5,7 @@
 // and the interrupted function's mask comes back with its registers when the handler returns.
 #include "signals.hpp"
 
+#include "abandon.hpp"
 #include "config.hpp"
 #include "schedule.hpp"
 #include "signal_actions.hpp"
@@ -32,11 +33,6 @@ constexpr std::uint64_t library_retry_ns = 5 * 1000;
 constexpr std::uint64_t max_settle_ns = 100 * 1000;
 
 struct sigaction previous_segv;
-
-bool on_stack_of(const function_record *f, std::uintptr_t sp) {
-	return sp >= reinterpret_cast<std::uintptr_t>(f->stack.lo()) &&
-	       sp < reinterpret_cast<std::uintptr_t>(f->stack.hi());
-}
 
 // Blocking system calls that our SA_RESTART handler has the kernel restart, but that a
 // program handler without SA_RESTART makes fail with EINTR.
@@ -76,7 +72,6 @@ void adopt_signal_frame(thread_state *here, ucontext_t *frame) {
 		frame->uc_stack = own;
 	unbusy(here);
 }
-
 // The timer fired. It runs on the interrupted function's stack; to preempt, it switches to the
 // function's caller from inside this frame, and resuming the function switches back here, so
 // that returning from the handler (sigreturn) restores every register, the flags, the
@@ -120,8 +115,12 @@ void handle_tick(siginfo_t *info, void *context) {
 		// function must not stop half-way through. Look again shortly.
 		count(ts->stats.deferrals);
 		timer_arm(ts, now + library_retry_ns);
-	} else if (!on_stack_of(f, static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP])) {
-		timer_arm(ts, now + retry_ns); // not (yet) on its stack: a handler on another stack
+	} else if (std::uintptr_t sp = static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP];
+	           !on_stack_of(f, sp)) {
+		// Not on its stack: a handler on another stack (look again soon), or the function
+		// was left by a longjmp (abandoned: preempt whatever runs now next time).
+		if (!abandon_jumped_out(ts, sp) || ts->current)
+			timer_arm(ts, now + retry_ns);
 	} else {
 		// Outer functions whose deadline has passed too yield as soon as they run again.
 		for (function_record *p = f->parent; p && p->deadline_ns <= now; p = p->parent)

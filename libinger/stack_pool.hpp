@@ -17,9 +17,13 @@ struct stack_block {
 	bool in_guard(const void *addr) const;  // addr lies in the guard region below lo()
 };
 
-// Guard region below every stack: big enough that a frame with a large local array
-// cannot step over it into a neighbouring mapping.
-inline constexpr std::size_t stack_guard_size = 64 * 1024;
+// Guard region below every stack (PROT_NONE: address space only, no memory). A frame that
+// moves the stack pointer further than this in one step, in code compiled without
+// -fstack-clash-protection (GCC's default on Debian), can jump it and write into whatever
+// lies below, usually another function's stack (a "stack clash"). 1 MiB is the gap Linux
+// keeps below the main thread's stack for the same reason (stack_guard_gap); what jumps
+// even that and lands on a neighbour's record is caught by its canaries (thread_state.hpp).
+inline constexpr std::size_t stack_guard_size = 1024 * 1024;
 
 // A per-thread cache (no locking): launch takes the most recently released stack, which is
 // warm in cache and already faulted in. Only stacks of the current configured size are kept.

@@ -11,8 +11,10 @@
 //   inger::error (a std::system_error in inger::category()) with an inger::errc value:
 //     launch  — out_of_memory, signal_handler, system, stack_overflow
 //     resume  — not_live (moved-from or finished handle), running, signal_handler, system,
-//               stack_overflow (the callable overflowed its stack; the handle is then dead)
-//     cancel  — not_live, running
+//               stack_overflow (the callable overflowed its stack; the handle is then dead),
+//               abandoned (the callable longjmp'ed out of its stack; the handle is then dead),
+//               corrupted (its stack was overwritten from outside; the handle is then dead)
+//     cancel  — not_live, running, abandoned, corrupted
 //     get     — not_complete (still paused), not_live (moved-from, cancelled, or value taken),
 //               stack_overflow; otherwise rethrows whatever the callable threw.
 //   std::invalid_argument — a negative budget.
@@ -47,6 +49,8 @@ enum class errc {
 	signal_handler = LINGER_ESIGNAL,
 	stack_overflow = LINGER_ESTACKOVERFLOW,
 	system = LINGER_ESYSTEM,
+	abandoned = LINGER_EABANDONED,
+	corrupted = LINGER_ECORRUPTED,
 	not_complete = 100, // get() on a function that has not returned yet
 	not_live = 101,     // the handle is empty: moved from, cancelled, or its value taken
 };
@@ -95,8 +99,10 @@ struct frame {
 	outcome<T> result;
 
 	// The C entry point: runs on the preemptible function's own stack. Exceptions stop here,
-	// before they could reach the stack's bottom, and travel to the caller via get().
-	static void body(void *self) noexcept {
+	// before they could reach the stack's bottom, and travel to the caller via get(); only
+	// the forced unwind of a cancel (linger_cancel_unwind) goes through, to the stack's end.
+	// (Not noexcept: a forced unwind cannot cross a noexcept frame.)
+	static void body(void *self) {
 		auto *me = static_cast<frame *>(self);
 		try {
 			if constexpr (std::is_void_v<T>) {
@@ -106,7 +112,12 @@ struct frame {
 				me->result.value.emplace(std::invoke(me->callable));
 			}
 		} catch (...) {
-			me->result.exception = std::current_exception();
+			// Not a C++ exception (no exception_ptr): the forced unwind of a cancel. (Not
+			// catch (abi::__forced_unwind &): it binds a reference to no object.)
+			std::exception_ptr e = std::current_exception();
+			if (!e)
+				throw;
+			me->result.exception = e;
 		}
 	}
 };
@@ -114,8 +125,9 @@ struct frame {
 } // namespace detail
 
 // A handle on one preemptible call of a callable returning T. Move-only; destroying a handle
-// whose function has not returned cancels it (its stack is recycled; destructors of objects
-// on that stack do not run, as with the C cancel()).
+// whose function has not returned cancels it, unwinding its stack: the destructors of the
+// objects on it run (see linger_cancel_unwind() in <libinger.h> for the exact rules, and for
+// what a catch (...) that does not rethrow does).
 template <class T>
 class preemptible {
 public:
@@ -152,18 +164,20 @@ public:
 		std::uint64_t timeout = detail::to_timeout_us(budget);
 		::resume(&handle_, timeout);
 		if (handle_.error != LINGER_OK) {
-			if (handle_.error == LINGER_ESTACKOVERFLOW)
+			if (handle_.error == LINGER_ESTACKOVERFLOW || handle_.error == LINGER_EABANDONED ||
+			    handle_.error == LINGER_ECORRUPTED)
 				live_ = false, frame_.reset();
 			detail::throw_error(handle_.error);
 		}
 		return handle_.is_complete;
 	}
 
-	// Discard an unfinished function. A no-op on a finished one.
+	// Discard an unfinished function, unwinding its stack (its destructors run). A no-op on a
+	// finished one.
 	void cancel() {
 		require_live();
 		if (!handle_.is_complete) {
-			::cancel(&handle_);
+			::linger_cancel_unwind(&handle_);
 			if (handle_.error != LINGER_OK)
 				detail::throw_error(handle_.error);
 		}
@@ -199,7 +213,7 @@ private:
 
 	void discard() noexcept {
 		if (live_ && !handle_.is_complete)
-			::cancel(&handle_); // cannot fail for a live, unfinished handle of this thread
+			::linger_cancel_unwind(&handle_); // errors (abandoned, corrupted) leave nothing to do
 		live_ = false;
 		frame_.reset();
 	}
@@ -246,7 +260,9 @@ public:
 			std::atomic_signal_fence(std::memory_order_seq_cst);
 		}
 	}
-	~critical_section() {
+	// noexcept(false): the preemption taken here may be cancelled with unwinding
+	// (linger_cancel_unwind), whose forced unwind must pass through this frame.
+	~critical_section() noexcept(false) {
 		std::atomic_signal_fence(std::memory_order_seq_cst);
 		linger_critical_state *c = linger_critical_now;
 		if (c && c->depth > 0 && --c->depth == 0 && __builtin_expect(c->yield_pending, 0))
@@ -256,8 +272,9 @@ public:
 	critical_section &operator=(const critical_section &) = delete;
 };
 
-// Inside a preemptible function: give control back to the caller now.
-inline void pause() noexcept { linger_pause(); }
+// Inside a preemptible function: give control back to the caller now. Not noexcept: a
+// cancel with unwinding (the handle's cancel() or destructor) unwinds from here.
+inline void pause() { linger_pause(); }
 
 // True inside a preemptible function.
 inline bool in_preemptible() noexcept { return linger_in_function(); }
