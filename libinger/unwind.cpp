@@ -29,6 +29,7 @@
 
 #include "context.hpp"
 #include "schedule.hpp"
+#include "signal_mask.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -121,6 +122,12 @@ thread_local bool may_bail = false;
 	thread_state *ts = tls_state;
 	ts->busy = true;
 	f->unwinding = unwind_state::none;
+	// Unwound from inside the timer handler's frame, whose sigreturn never comes: the thread
+	// still has the mask the resume set up for it (the preemption signal blocked until that
+	// sigreturn, signal_mask.hpp). The caller gets its own back, or its later functions on
+	// this thread would never be preempted.
+	if (f->in_handler && f->caller_mask_known)
+		kernel_sigmask(SIG_SETMASK, &f->caller_mask, nullptr);
 	leave(ts, f, exit_reason::unwound); // never returns: the canceller frees the stack
 	__builtin_unreachable();
 }
