@@ -61,7 +61,8 @@ void pool::impl::demote(detail::worker &w, detail::task *t, const linger_t &runn
 	t->handle = runner;
 	// Movable unless libinger refuses (the task keeps a paused preemptible function of its
 	// own on this thread, say): then it stays here, as every demoted task once did.
-	t->movable = workers.size() > 1 && linger_migrate_out(&t->handle) == 0;
+	t->movable = options.migrate_preempted && workers.size() > 1 &&
+	             linger_migrate_out(&t->handle) == 0;
 	std::size_t depth;
 	{
 		std::lock_guard lock(w.demoted_mutex);

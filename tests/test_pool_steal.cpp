@@ -59,8 +59,9 @@ struct outcome {
 // Two workers; one is held for 50 ms (in a critical section, so that it cannot be preempted
 // either), while the other takes all four long tasks as they come. Returns how long the four
 // took, from their submission to the last one's end.
-outcome four_long_tasks(std::chrono::microseconds quantum, std::uint64_t rounds) {
-	pool p(pool_options{.workers = 2, .quantum = quantum});
+outcome four_long_tasks(std::chrono::microseconds quantum, std::uint64_t rounds,
+                        bool migrate = true) {
+	pool p(pool_options{.workers = 2, .quantum = quantum, .migrate_preempted = migrate});
 	std::atomic<bool> holding{false};
 	std::atomic<int> done{0};
 	p.post([&] {
@@ -131,8 +132,14 @@ TEST_CASE("four long tasks on two workers take about as long preempted as not pr
 	CHECK(best_ratio <= 1.5);
 }
 
+TEST_CASE("without migrate_preempted (the default) a preempted task stays on its worker") {
+	outcome o = four_long_tasks(turquoise::default_quantum, rounds_for(th::sanitized ? 50ms : 100ms),
+	                            false);
+	CHECK(o.moved == 0);
+}
+
 TEST_CASE("a task that moves keeps its own state and errno, and sees its new worker") {
-	pool p(pool_options{.workers = 2, .quantum = 1000us});
+	pool p(pool_options{.workers = 2, .quantum = 1000us, .migrate_preempted = true});
 	std::uint64_t rounds = rounds_for(th::sanitized ? 50ms : 100ms);
 	std::atomic<bool> holding{false};
 	p.post([&] { // as above: the other worker takes every task first
@@ -169,7 +176,7 @@ TEST_CASE("a task that moves keeps its own state and errno, and sees its new wor
 TEST_CASE("cancel discards preempted tasks wherever they wait") {
 	std::atomic<int> started{0}, finished{0};
 	{
-		pool p(pool_options{.workers = 2, .quantum = 500us});
+		pool p(pool_options{.workers = 2, .quantum = 500us, .migrate_preempted = true});
 		for (int i = 0; i < 6; ++i)
 			p.post([&] {
 				started++;

@@ -9,8 +9,19 @@
 // it runs again within fairness × (d + 1) picks, i.e. within fairness × (d + 1) × quantum of
 // CPU time of other tasks.
 //
-// Fresh tasks are stolen between workers; a preempted task stays on the worker that started
-// it (a preemptible function continues on its own thread).
+// Fresh tasks are stolen between workers. A preempted task stays on the worker that started
+// it, unless pool_options::migrate_preempted is set: then a worker with nothing else to do
+// takes the oldest demoted task of a busy worker and continues it (its preemptible function
+// moves with it, inger/detail/migrate.h), so long tasks keep every worker busy as in a pool
+// that never preempts. The bound above holds on whichever worker's queue the task waits.
+//
+// Migration is off by default because a task preempted at an arbitrary instruction may hold
+// the address of a thread-local variable in a register: compilers keep such addresses across
+// calls (glibc's __errno_location() is declared const, so `errno = 0; strtol(...); if (errno)`
+// computes errno's address once). Moved to another thread, that code would read and write
+// the first thread's variable. Turn it on for tasks that use no thread-local state of their
+// own or of the libraries they call between two points where they may be preempted (pure
+// computation, say). A task holding a paused preemptible function of its own never moves.
 //
 // Tasks that call into non-reentrant libraries (malloc, stdio) can be preempted inside them;
 // until libgotcha makes such calls safe, wrap them in an inger::critical_section.
@@ -44,13 +55,15 @@ struct pool_options {
 	unsigned workers = 0;                            // 0: one per hardware thread
 	std::chrono::microseconds quantum = default_quantum;
 	unsigned fairness = 8;                           // see the header comment
+	bool migrate_preempted = false;                  // idle workers take preempted tasks (see above)
 };
 
 struct worker_stats {
 	std::uint64_t tasks_started = 0;  // tasks started on this worker
 	std::uint64_t tasks_completed = 0;
 	std::uint64_t preemptions = 0;    // quanta that expired (each demotes or re-demotes a task)
-	std::uint64_t steals = 0;         // fresh tasks taken from another worker
+	std::uint64_t steals = 0;         // tasks taken from another worker: fresh ones, waiting
+	                                  // next-task slots, and demoted ones (migrate_preempted)
 	std::uint64_t fresh_depth = 0;    // fresh tasks queued on this worker now
 	std::uint64_t demoted_depth = 0;  // preempted tasks waiting on this worker now
 };

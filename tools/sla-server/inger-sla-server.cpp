@@ -1,6 +1,6 @@
 // inger-sla-server — the latency-SLA experiment's HTTP/1.1 server on the preemptive pool.
 //
-//   inger-sla-server --port PORT --workers N (--quantum US | --no-preempt) [--bind ADDR]
+//   inger-sla-server --port PORT --workers N (--quantum US | --no-preempt) [--migrate] [--bind ADDR]
 //
 // Routes:
 //   GET /spin?us=N  burn N µs of CPU (a calibrated arithmetic loop, so the same amount of work
@@ -50,15 +50,18 @@ struct options {
 	long quantum_us = turquoise::default_quantum.count();
 	bool no_preempt = false;
 	bool quantum_given = false;
+	bool migrate = false;
 };
 
 void usage(std::FILE *to) {
 	std::fputs("usage: inger-sla-server [--port PORT] [--workers N] [--quantum US | --no-preempt]\n"
-	           "                        [--bind ADDR]\n"
+	           "                        [--migrate] [--bind ADDR]\n"
 	           "  --port PORT    TCP port to listen on (default 8080; 0: any free port)\n"
 	           "  --workers N    pool workers (default: one per hardware thread)\n"
 	           "  --quantum US   preemption quantum in microseconds (default 1000)\n"
 	           "  --no-preempt   run every task to completion (a plain thread pool)\n"
+	           "  --migrate      idle workers take preempted requests (pool_options::migrate_preempted;\n"
+	           "                 the /spin handler keeps no thread-local state)\n"
 	           "  --bind ADDR    IPv4 address to listen on (default 127.0.0.1)\n"
 	           "  --help         this text\n"
 	           "routes: GET /spin?us=N (burn N us of CPU, N <= 10000000), GET /stats (pool JSON)\n",
@@ -105,6 +108,10 @@ int parse_args(int argc, char **argv, options &o) {
 			if (has_value)
 				return bad("unexpected value");
 			o.no_preempt = true;
+		} else if (arg == "--migrate") {
+			if (has_value)
+				return bad("unexpected value");
+			o.migrate = true;
 		} else if (arg == "--port") {
 			unsigned port = 0;
 			if (!need_value() || !parse_number(value, port) || port > 65535)
@@ -299,6 +306,7 @@ int main(int argc, char **argv) {
 	turquoise::pool_options po;
 	po.workers = o.workers;
 	po.quantum = o.no_preempt ? turquoise::no_preemption : std::chrono::microseconds(o.quantum_us);
+	po.migrate_preempted = o.migrate;
 	{
 		turquoise::pool pool(po);
 		g_pool = &pool;
