@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -452,14 +453,23 @@ bool finish_slot(std::size_t index, std::uintptr_t loader_bias, std::string *err
 	return true;
 }
 
-// How many slots to make: INGER_LIBSETS caps it, 0 disables libgotcha.
+// How many slots to make: INGER_LIBSETS caps it (a larger number means as many as glibc
+// allows), 0 disables libgotcha. Anything but a whole number is reported on stderr (it is a
+// mistake the user should hear of, not a reason to fail the launch) and caps nothing.
 std::size_t slot_limit() {
 	const char *env = std::getenv("INGER_LIBSETS");
 	if (!env || !*env)
 		return max_slots;
-	char *end;
-	unsigned long n = std::strtoul(env, &end, 10);
-	return *end ? max_slots : std::min<std::size_t>(n, max_slots);
+	if (std::all_of(env, env + std::strlen(env), [](char c) { return c >= '0' && c <= '9'; })) {
+		errno = 0;
+		unsigned long n = std::strtoul(env, nullptr, 10);
+		return errno ? max_slots : std::min<std::size_t>(n, max_slots);
+	}
+	std::fprintf(stderr,
+	             "libgotcha: INGER_LIBSETS=\"%s\" is not a whole number (0 turns libgotcha off); "
+	             "using %zu libsets\n",
+	             env, max_slots);
+	return max_slots;
 }
 
 int disable(const std::string &why, int error) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -24,12 +25,23 @@ std::size_t page_round(std::size_t n) {
 	return (n + page - 1) / page * page;
 }
 
+// An environment variable that holds no valid value is reported on stderr, once, at load
+// (a mistake the user should hear of, not a reason to refuse to run), and the default used.
+void report_invalid(const char *name, const char *value, const char *expected, long fallback) {
+	std::fprintf(stderr, "libinger: %s=\"%s\": expected %s; using %ld\n", name, value, expected,
+	             fallback);
+}
+
 std::size_t initial_stack_size() {
-	if (const char *env = std::getenv("INGER_STACK_SIZE")) {
+	if (const char *env = std::getenv("INGER_STACK_SIZE"); env && *env) {
 		char *end = nullptr;
+		errno = 0;
 		unsigned long long v = std::strtoull(env, &end, 0);
-		if (end != env && *end == '\0' && v >= min_stack && v <= max_stack)
+		if (end != env && *end == '\0' && errno == 0 && *env != '-' && v >= min_stack &&
+		    v <= max_stack)
 			return page_round(v);
+		report_invalid("INGER_STACK_SIZE", env, "a stack size in bytes from 16384 to 1073741824",
+		               static_cast<long>(default_stack));
 	}
 	return default_stack;
 }
@@ -40,11 +52,14 @@ bool valid_signal(int signo) {
 }
 
 int initial_signal() {
-	if (const char *env = std::getenv("INGER_SIGNAL")) {
+	if (const char *env = std::getenv("INGER_SIGNAL"); env && *env) {
 		char *end = nullptr;
+		errno = 0;
 		long v = std::strtol(env, &end, 10);
-		if (end != env && *end == '\0' && valid_signal(static_cast<int>(v)))
+		if (end != env && *end == '\0' && errno == 0 && v >= SIGRTMIN && v <= SIGRTMAX)
 			return static_cast<int>(v);
+		report_invalid("INGER_SIGNAL", env, "a real-time signal number (SIGRTMIN to SIGRTMAX)",
+		               SIGRTMAX - 1);
 	}
 	return SIGRTMAX - 1;
 }
