@@ -11,8 +11,8 @@
 //
 // Everything runs in a libinger critical section: a preemption in the middle of a list
 // update would let another task of the same worker see it half done.
+#include <turquoise/detail/small_alloc.hpp>
 #include <turquoise/guarded_lock.hpp>
-#include <turquoise/small_alloc.hpp>
 
 #include <inger/inger.hpp>
 

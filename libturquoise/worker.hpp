@@ -1,8 +1,8 @@
 // worker.hpp — the pool's internals: tasks, workers and their queues.
 #pragma once
 
+#include <turquoise/detail/small_alloc.hpp>
 #include <turquoise/pool.hpp>
-#include <turquoise/small_alloc.hpp>
 
 #include <libinger.h>
 

@@ -1,9 +1,9 @@
-// The small-object allocator of tasks and messages (include/turquoise/small_alloc.hpp):
+// The small-object allocator of tasks and messages (include/turquoise/detail/small_alloc.hpp):
 // blocks allocated on some threads and freed on another, as in a fan-in; threads that exit
 // with cached blocks; and the memory of freed blocks is used again rather than growing.
 #include "helpers.hpp"
 
-#include <turquoise/small_alloc.hpp>
+#include <turquoise/detail/small_alloc.hpp>
 
 #include <catch2/catch.hpp>
 

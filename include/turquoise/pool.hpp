@@ -37,8 +37,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <exception>
-#include <functional>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -126,18 +124,8 @@ private:
 	std::unique_ptr<impl> impl_;
 };
 
-template <class F>
-auto pool::submit(F &&f) -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>> {
-	using U = detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>;
-	detail::critical c;
-	Promise<U> promise;
-	Future<U> future = promise.future();
-	post([fn = std::forward<F>(f), promise = std::move(promise)]() mutable {
-		detail::complete_from(promise, fn);
-	});
-	return future;
-}
-
 } // namespace turquoise
+
+#include <turquoise/detail/submit.hpp>
 
 #endif

@@ -18,12 +18,7 @@
 #include <turquoise/async/detail/coroutine.hpp>
 #include <turquoise/async/future.hpp>
 
-#include <atomic>
 #include <coroutine>
-#include <exception>
-#include <memory>
-#include <mutex>
-#include <utility>
 
 template <class T, class... Args>
 struct std::coroutine_traits<turquoise::Future<T>, Args...> {

@@ -12,6 +12,7 @@
 #ifndef TURQUOISE_ASYNC_TESTING_HPP
 #define TURQUOISE_ASYNC_TESTING_HPP
 
+#include <turquoise/async/detail/testing.hpp>
 #include <turquoise/async/future.hpp>
 
 #include <catch2/catch.hpp>
@@ -23,30 +24,7 @@ namespace turquoise::testing {
 
 inline constexpr std::chrono::seconds default_await_timeout{15};
 
-template <class T>
-std::string describe(const Future<T> &f) {
-	if (f.isReady())
-		return "ready";
-	if (f.isFailed())
-		return "failed: " + f.failure();
-	if (f.isDiscarded())
-		return "discarded";
-	if (f.isAbandoned())
-		return "abandoned";
-	return "pending";
-}
-
 } // namespace turquoise::testing
-
-#define TURQUOISE_AWAIT_STATE_(REPORT, future, duration, pred, want)                          \
-	do {                                                                                     \
-		const auto &tq_await_f_ = (future);                                                  \
-		if (!tq_await_f_.await(duration) && !tq_await_f_.isAbandoned())                      \
-			REPORT("timed out waiting for " #future " to be " want);                         \
-		else if (!(tq_await_f_.pred()))                                                      \
-			REPORT(#future " is " << ::turquoise::testing::describe(tq_await_f_)              \
-			                      << ", expected " want);                                    \
-	} while (false)
 
 #define AWAIT_READY_FOR(future, duration) TURQUOISE_AWAIT_STATE_(FAIL, future, duration, isReady, "ready")
 #define AWAIT_FAILED_FOR(future, duration) TURQUOISE_AWAIT_STATE_(FAIL, future, duration, isFailed, "failed")
@@ -63,14 +41,6 @@ std::string describe(const Future<T> &f) {
 #define AWAIT_EXPECT_READY(future)                                                            \
 	TURQUOISE_AWAIT_STATE_(FAIL_CHECK, future, ::turquoise::testing::default_await_timeout,   \
 	                       isReady, "ready")
-
-#define TURQUOISE_AWAIT_EQ_(CHECKER, REPORT, expected, future, duration)                      \
-	do {                                                                                     \
-		const auto &tq_await_eq_f_ = (future);                                               \
-		TURQUOISE_AWAIT_STATE_(REPORT, tq_await_eq_f_, duration, isReady, "ready");          \
-		if (tq_await_eq_f_.isReady())                                                        \
-			CHECKER((expected) == tq_await_eq_f_.get());                                     \
-	} while (false)
 
 #define AWAIT_EXPECT_EQ_FOR(expected, future, duration)                                      \
 	TURQUOISE_AWAIT_EQ_(CHECK, FAIL_CHECK, expected, future, duration)

@@ -60,23 +60,22 @@ struct sample {
 class Metric {
 public:
 	virtual ~Metric() = default;
-	const std::string &name() const { return base_->name; }
-	kind type() const { return base_->type; }
+	const std::string &name() const;
+	kind type() const;
 
-	// Internal: the shared state behind every copy of a metric.
-	struct state {
-		state(std::string n, kind t) : name(std::move(n)), type(t) {}
-		virtual ~state() = default;
-		virtual void collect(std::vector<sample> &out) const = 0;
-		const std::string name;
-		const kind type;
-	};
+	struct state; // internal: shared by every copy (metrics/detail/state.hpp)
 	const std::shared_ptr<state> &shared() const { return base_; }
 
 protected:
 	explicit Metric(std::shared_ptr<state> s) : base_(std::move(s)) {}
 	std::shared_ptr<state> base_;
 };
+
+} // namespace turquoise::metrics
+
+#include <turquoise/metrics/detail/state.hpp>
+
+namespace turquoise::metrics {
 
 class Counter : public Metric {
 public:

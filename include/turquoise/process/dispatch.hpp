@@ -34,14 +34,7 @@
 #include <turquoise/process/detail/dispatch.hpp>
 #include <turquoise/process/event.hpp>
 #include <turquoise/process/process.hpp>
-#include <turquoise/small_alloc.hpp>
 
-#include <cstddef>
-#include <exception>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -133,25 +126,14 @@ auto defer(const Process<T> *process, M method, B &&...bound) {
 
 // delay(d, pid, &T::method, args...) / delay(d, pid, f)
 template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
-Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a) {
-	detail::critical c;
-	std::tuple<std::decay_t<A>...> args(std::forward<A>(a)...);
-	return Clock::timer(d, [pid, method, args = std::move(args)]() mutable {
-		std::apply([&](auto &...xs) { dispatch(pid, method, std::move(xs)...); }, args);
-	});
-}
+Timer delay(Clock::Duration d, const PID<T> &pid, M method, A &&...a);
 template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
 Timer delay(Clock::Duration d, const Process<T> &process, M method, A &&...a) {
 	return delay(d, process.self(), method, std::forward<A>(a)...);
 }
 template <class F, class = std::enable_if_t<!detail::is_method_v<F> &&
                                             std::is_invocable_v<std::decay_t<F> &>>>
-Timer delay(Clock::Duration d, const UPID &pid, F &&f) {
-	detail::critical c;
-	return Clock::timer(d, [pid, f = std::decay_t<F>(std::forward<F>(f))]() mutable {
-		dispatch(pid, std::move(f));
-	});
-}
+Timer delay(Clock::Duration d, const UPID &pid, F &&f);
 
 // loop(pid, iterate, body): loop() (async/loop.hpp) with iterate and body run in pid's
 // context, each call a dispatch (libprocess's loop(pid, ...)).
@@ -163,20 +145,10 @@ auto loop(const UPID &pid, Iterate &&iterate, Body &&body) {
 // async(f, args...): f(args...) as a task of the runtime's pool.
 template <class F, class... A,
           class = std::enable_if_t<std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
-auto async(F &&f, A &&...a) {
-	using R = std::invoke_result_t<std::decay_t<F> &, std::decay_t<A> &...>;
-	using U = detail::future_value_t<R>;
-	pool &workers = ProcessManager::workers();
-	detail::critical c;
-	Promise<U> promise;
-	Future<U> future = promise.future();
-	workers.post([promise = std::move(promise), f = std::decay_t<F>(std::forward<F>(f)),
-	              args = std::tuple<std::decay_t<A>...>(std::forward<A>(a)...)]() mutable {
-		detail::complete_from(promise, [&]() -> decltype(auto) { return std::apply(f, args); });
-	});
-	return future;
-}
+auto async(F &&f, A &&...a);
 
 } // namespace turquoise
+
+#include <turquoise/process/detail/delay.hpp>
 
 #endif

@@ -36,9 +36,7 @@
 #include <turquoise/process/filter.hpp>
 #include <turquoise/process/pid.hpp>
 
-#include <atomic>
 #include <cstdint>
-#include <cstddef>
 #include <memory>
 #include <utility>
 
@@ -73,17 +71,15 @@ MethodId method_id(M m) {
 }
 
 template <class T, class M, class... A, class = std::enable_if_t<detail::is_method_v<M>>>
-auto spoof_dispatch(const PID<T> &pid, M method, A &&...a) {
-	return detail::dispatch_method<T>(pid, method, true, std::forward<A>(a)...);
-}
+auto spoof_dispatch(const PID<T> &pid, M method, A &&...a);
 template <class F, class... A,
           class = std::enable_if_t<!detail::is_method_v<F> &&
                                    std::is_invocable_v<std::decay_t<F> &, std::decay_t<A> &...>>>
-auto spoof_dispatch(const UPID &pid, F &&f, A &&...a) {
-	return detail::dispatch_function(pid, true, std::forward<F>(f), std::forward<A>(a)...);
-}
+auto spoof_dispatch(const UPID &pid, F &&f, A &&...a);
 
 } // namespace turquoise::testing
+
+#include <turquoise/process/detail/testing.hpp>
 
 #define FUTURE_DISPATCH(pid, method)                                                          \
 	::turquoise::testing::future_dispatch((pid), ::turquoise::testing::method_id(method))

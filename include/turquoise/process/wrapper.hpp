@@ -26,11 +26,6 @@
 #include <utility>
 
 namespace turquoise {
-namespace abi { // see small_alloc.hpp
-// Let the runtime delete `process` after it terminated. False if it has terminated already
-// (or was never spawned): the caller still owns it.
-bool manage_after_termination(const UPID &pid, ProcessBase *process);
-} // namespace abi
 
 template <class P>
 class ProcessWrapper {
@@ -43,15 +38,7 @@ public:
 			throw std::runtime_error("ProcessWrapper: cannot spawn " + process_->self().id +
 			                         ": id in use");
 	}
-	~ProcessWrapper() {
-		terminate(pid_);
-		if (pool::current() != nullptr) {
-			if (abi::manage_after_termination(pid_, process_.get()))
-				(void)process_.release();
-			return; // not terminated yet, now the runtime's; or terminated: deleted below
-		}
-		wait(pid_);
-	}
+	~ProcessWrapper();
 	ProcessWrapper(const ProcessWrapper &) = delete;
 	ProcessWrapper &operator=(const ProcessWrapper &) = delete;
 
@@ -75,5 +62,7 @@ private:
 };
 
 } // namespace turquoise
+
+#include <turquoise/process/detail/wrapper.hpp>
 
 #endif

@@ -17,14 +17,8 @@
 
 #include <turquoise/async/future.hpp>
 #include <turquoise/async/nothing.hpp>
-#include <turquoise/guarded_lock.hpp>
-#include <turquoise/util/detail/waiters.hpp>
 
-#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <utility>
-#include <vector>
 
 namespace turquoise {
 
@@ -32,65 +26,23 @@ class Mutex {
 public:
 	Mutex() : data_(make_data()) {}
 
-	Future<Nothing> lock() {
-		detail::critical c;
-		Promise<Nothing> promise;
-		Future<Nothing> future = promise.future();
-		std::uint64_t id;
-		{
-			guarded_lock lock(data_->mutex);
-			if (!data_->locked) {
-				data_->locked = true;
-				return Future<Nothing>(Nothing());
-			}
-			id = data_->waiters.push(std::move(promise));
-		}
-		detail::withdraw_on_discard(future, data_, id);
-		return future;
-	}
+	Future<Nothing> lock();
 
-	void unlock() {
-		for (;;) {
-			std::vector<Promise<Nothing>> next, withdrawn;
-			{
-				guarded_lock lock(data_->mutex);
-				if (!data_->locked)
-					return;
-				if (!data_->waiters.pop(next, withdrawn))
-					data_->locked = false; // nobody waits
-				// else: stays locked, ownership passes to `next`
-			}
-			for (auto &p : withdrawn)
-				p.discard();
-			bool handed = next.empty() || next.front().set();
-			detail::release(next);
-			detail::release(withdrawn);
-			if (handed)
-				return;
-		}
-	}
+	void unlock();
 
 	// Diagnostics: is the lock held (by someone)?
-	bool locked() const {
-		guarded_lock lock(data_->mutex);
-		return data_->locked;
-	}
+	bool locked() const;
 
 private:
-	struct data {
-		std::mutex mutex;
-		bool locked = false;
-		detail::waiters<Nothing> waiters;
-	};
+	struct data;
 
-	static std::shared_ptr<data> make_data() {
-		detail::critical c;
-		return std::make_shared<data>();
-	}
+	static std::shared_ptr<data> make_data();
 
 	std::shared_ptr<data> data_;
 };
 
 } // namespace turquoise
+
+#include <turquoise/util/detail/mutex.hpp>
 
 #endif

@@ -17,15 +17,9 @@
 #define TURQUOISE_UTIL_QUEUE_HPP
 
 #include <turquoise/async/future.hpp>
-#include <turquoise/guarded_lock.hpp>
-#include <turquoise/util/detail/waiters.hpp>
 
 #include <cstddef>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <utility>
-#include <vector>
 
 namespace turquoise {
 
@@ -34,65 +28,23 @@ class Queue {
 public:
 	Queue() : data_(make_data()) {}
 
-	void put(T item) {
-		for (;;) {
-			std::vector<Promise<T>> waiter, withdrawn;
-			{
-				guarded_lock lock(data_->mutex);
-				if (!data_->waiters.pop(waiter, withdrawn))
-					data_->items.push_back(std::move(item));
-			}
-			for (auto &p : withdrawn)
-				p.discard();
-			// Promise::set() moves from `item` only if it completes the future (always, as a
-			// popped waiter is completed only here; the loop is a safety net).
-			bool served = waiter.empty() || waiter.front().set(std::move(item));
-			detail::release(waiter);
-			detail::release(withdrawn);
-			if (served)
-				return;
-		}
-	}
+	void put(T item);
 
-	Future<T> get() {
-		detail::critical c;
-		Promise<T> promise;
-		Future<T> future = promise.future();
-		std::uint64_t id;
-		{
-			guarded_lock lock(data_->mutex);
-			if (!data_->items.empty()) {
-				Future<T> ready(std::move(data_->items.front()));
-				data_->items.pop_front();
-				return ready;
-			}
-			id = data_->waiters.push(std::move(promise));
-		}
-		detail::withdraw_on_discard(future, data_, id);
-		return future;
-	}
+	Future<T> get();
 
 	// Items stored (not waiters).
-	std::size_t size() const {
-		guarded_lock lock(data_->mutex);
-		return data_->items.size();
-	}
+	std::size_t size() const;
 
 private:
-	struct data {
-		std::mutex mutex;
-		std::deque<T> items;
-		detail::waiters<T> waiters;
-	};
+	struct data;
 
-	static std::shared_ptr<data> make_data() {
-		detail::critical c;
-		return std::make_shared<data>();
-	}
+	static std::shared_ptr<data> make_data();
 
 	std::shared_ptr<data> data_;
 };
 
 } // namespace turquoise
+
+#include <turquoise/util/detail/queue.hpp>
 
 #endif

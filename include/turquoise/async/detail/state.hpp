@@ -7,9 +7,9 @@
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/nothing.hpp>
 #include <turquoise/async/option.hpp>
+#include <turquoise/detail/small_alloc.hpp>
 #include <turquoise/function.hpp>
 #include <turquoise/guarded_lock.hpp>
-#include <turquoise/small_alloc.hpp>
 
 #include <inger/inger.hpp>
 #include <libinger.h>

@@ -7,9 +7,9 @@
 #include <turquoise/async/clock.hpp>
 #include <turquoise/async/failure.hpp>
 #include <turquoise/async/future.hpp>
+#include <turquoise/detail/small_alloc.hpp>
 #include <turquoise/process/event.hpp>
 #include <turquoise/process/process.hpp>
-#include <turquoise/small_alloc.hpp>
 #include <cstddef>
 #include <exception>
 #include <functional>

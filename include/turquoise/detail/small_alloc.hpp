@@ -1,4 +1,4 @@
-// turquoise/small_alloc.hpp — internal: the allocator of the runtime's small, short-lived
+// turquoise/detail/small_alloc.hpp — internal: the allocator of the runtime's small, short-lived
 // objects that cross threads: pool tasks and dispatch messages.
 //
 // Such an object is allocated by one thread (a sender, a poster) and freed by another (the
@@ -12,8 +12,8 @@
 //
 // Under AddressSanitizer it is plain operator new/delete, so that a use after free is still
 // caught.
-#ifndef TURQUOISE_SMALL_ALLOC_HPP
-#define TURQUOISE_SMALL_ALLOC_HPP
+#ifndef TURQUOISE_DETAIL_SMALL_ALLOC_HPP
+#define TURQUOISE_DETAIL_SMALL_ALLOC_HPP
 
 #include <cstddef>
 #include <new>
