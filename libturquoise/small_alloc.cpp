@@ -1,4 +1,4 @@
-// small_alloc.cpp — size-classed free lists for tasks and messages (see small_alloc.hpp).
+// small_alloc.cpp — size-classed free lists for tasks and messages (see turquoise/detail/small_alloc.hpp).
 //
 // Per thread and size class there are two lists: `active`, which allocations pop and frees
 // push, and `spare`, a full batch kept back. When `active` reaches `batch` blocks, `spare`
