@@ -118,11 +118,16 @@ TEST_CASE("one scope puts processes, delay(), Clock timers, after() and io on on
 		AWAIT_READY(fired.future());
 		Clock::pause(); // so the callback is registered before the future can be ready
 		Future<Nothing> later = turquoise::after(1s);
-		later.onReady([&] { after_on = pool::current(); });
+		Promise<Nothing> after_ran; // a future is ready before its callbacks have run
+		later.onReady([&] {
+			after_on = pool::current();
+			after_ran.set();
+		});
 		Clock::advance(1s);
 		Clock::settle();
 		Clock::resume();
 		AWAIT_READY(later);
+		AWAIT_READY(after_ran.future());
 		for (int i = 0; i < 5000 && probe.ran_on.load() == nullptr; ++i)
 			std::this_thread::sleep_for(1ms);
 		CHECK(probe.ran_on.load() == mine); // the dispatch delay() made
@@ -132,10 +137,15 @@ TEST_CASE("one scope puts processes, delay(), Clock timers, after() and io on on
 		REQUIRE(pipe(fds) == 0);
 		std::atomic<pool *> read_on{nullptr};
 		Future<std::string> got = io::read(fds[0]);
-		got.onReady([&] { read_on = pool::current(); }); // before the data: runs on the reactor
+		Promise<Nothing> read_ran;
+		got.onReady([&] { // before the data: runs where the read completes
+			read_on = pool::current();
+			read_ran.set();
+		});
 		REQUIRE(write(fds[1], "x", 1) == 1);
 		close(fds[1]);
 		AWAIT_EXPECT_EQ(std::string("x"), got);
+		AWAIT_READY(read_ran.future()); // CI once checked read_on before the callback had run
 		close(fds[0]);
 		CHECK(read_on.load() == mine);
 	} // terminates `probe`
