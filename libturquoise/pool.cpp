@@ -33,10 +33,16 @@ namespace {
 thread_local pool *current_pool = nullptr;
 thread_local detail::worker *current_worker_ptr = nullptr;
 
+// Not noexcept, and the catch lets one thing through: the forced unwind of a cancel with
+// unwinding (shutdown(cancel), linger_cancel_unwind), which carries no C++ exception object
+// (std::current_exception() is empty) and must reach the runner's stack end, running the
+// destructors of the task's objects on its way.
 void run_body(detail::task *t) {
 	try {
 		t->body();
 	} catch (...) {
+		if (!std::current_exception())
+			throw;
 		// As with std::thread: an exception nobody can receive is a bug in the task.
 		std::fputs("turquoise: exception escaped a posted task\n", stderr);
 		std::terminate();
@@ -481,8 +487,10 @@ void pool::impl::work(detail::worker &w) {
 		demoted.push_front(std::exchange(w.handoff, nullptr));
 	for (detail::task *t : demoted) {
 		// A movable one is adopted first (if that fails, its stack is lost: out of memory).
+		// The unwinding cancel runs the destructors of the objects on the task's stack
+		// (see run_body() for how its forced unwind gets through).
 		if (!t->movable || linger_migrate_in(&t->handle) == 0)
-			cancel(&t->handle);
+			linger_cancel_unwind(&t->handle);
 		finished(t);
 	}
 	for (detail::task *t : fresh)

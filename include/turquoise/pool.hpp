@@ -28,7 +28,8 @@
 //
 // Errors: submit/post/after/when_* after shutdown throw std::logic_error; an fd that epoll
 // rejects throws std::system_error; an exception escaping a post()ed task terminates, as it
-// would escaping a std::thread (submit() carries it to the future instead).
+// would escaping a std::thread (submit() carries it to the future instead). The forced unwind
+// of shutdown(cancel) is no exception in this sense: it passes both boundaries.
 #ifndef TURQUOISE_POOL_HPP
 #define TURQUOISE_POOL_HPP
 
@@ -68,9 +69,14 @@ struct worker_stats {
 
 enum class shutdown_mode {
 	drain,  // run every queued task (and what they submit) to completion, then stop
-	cancel, // discard queued and preempted tasks (their futures are abandoned); a
-	        // preempted task's stack is not unwound, so objects on it (a promise it was about
-	        // to fulfil, say) are never destroyed
+	cancel, // discard queued and preempted (or paused) tasks; their futures are abandoned.
+	        // A preempted task's stack is unwound (linger_cancel_unwind in <libinger.h>): the
+	        // destructors of the objects on it run and its locks are released, on the worker
+	        // that held it, before shutdown() returns. libinger's rules for exactness apply:
+	        // frames it cannot unwind exactly (a call-free loop with destructible locals, a
+	        // noexcept function) are discarded without their destructors. A task's
+	        // catch (...) sees the unwind; one that does not rethrow gets it raised again at
+	        // its end, and the code after it does not run.
 };
 
 class pool {

@@ -98,8 +98,12 @@ void run_callback(F &f, A &&...a) noexcept {
 // exception it threw: FutureDiscarded discards, any other fails with its what(). The one
 // place where an exception becomes a future's outcome (then, from_call, dispatch, async,
 // pool::submit, coroutines).
+// One thing passes: the forced unwind of a cancel with unwinding (a pool task cancelled by
+// shutdown(cancel), linger_cancel_unwind), which is no C++ exception (no exception_ptr). The
+// sink is left pending (its promise is abandoned when destroyed). So not noexcept: a forced
+// unwind cannot cross a noexcept frame; every C++ exception still stops here.
 template <class Sink, class Thunk>
-void complete_from(Sink &sink, Thunk &&thunk) noexcept {
+void complete_from(Sink &sink, Thunk &&thunk) {
 	using R = std::invoke_result_t<Thunk &>;
 	try {
 		if constexpr (std::is_void_v<R>) {
@@ -115,6 +119,8 @@ void complete_from(Sink &sink, Thunk &&thunk) noexcept {
 	} catch (const std::exception &e) {
 		sink.fail(e.what());
 	} catch (...) {
+		if (!std::current_exception())
+			throw; // the cancel's forced unwind
 		sink.fail("unknown exception");
 	}
 }
