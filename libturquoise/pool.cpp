@@ -178,6 +178,25 @@ void pool::impl::wake_parked(int how_many) {
 	        nullptr, nullptr, 0);
 }
 
+// A task alone in a worker's queue was usually posted by that worker's running task just now
+// (an actor's run task re-posting itself after a batch, a loop of steps), and that worker
+// picks it within a microsecond: taken by an idle thief in that moment, it would only move
+// its data to another core (seen as the actors' fan-in receiver changing cores every few
+// dozen messages, each move costing it its cache). So a thief takes such a task only once it
+// has seen it wait for slot_grace while its worker started no other task, as for a slot
+// (steal_stale()); the thief's spin (spin_for_work()) comes back for it. Two or more queued
+// tasks are stolen at once: there is work for two.
+bool pool::impl::lone_waited(detail::worker &thief, detail::worker &victim, detail::task *t) {
+	std::uint64_t stamp = victim.tasks_started.load(std::memory_order_relaxed);
+	auto now = std::chrono::steady_clock::now();
+	detail::slot_watch &watch = thief.lone_watch;
+	if (watch.victim != &victim || watch.waiting != t || watch.stamp != stamp) {
+		watch = detail::slot_watch{&victim, t, stamp, now};
+		return false;
+	}
+	return now - watch.since >= slot_grace;
+}
+
 detail::task *pool::impl::steal(detail::worker &thief) {
 	std::size_t n = workers.size();
 	for (std::size_t k = 1; k < n; ++k) {
@@ -186,6 +205,9 @@ detail::task *pool::impl::steal(detail::worker &thief) {
 		if (!lock.owns_lock() || victim.fresh.empty())
 			continue;
 		detail::task *t = victim.fresh.front();
+		if (victim.fresh.size() == 1 && !lone_waited(thief, victim, t))
+			continue;
+		thief.lone_watch = detail::slot_watch{};
 		victim.fresh.pop_front();
 		victim.fresh_depth.fetch_sub(1, std::memory_order_relaxed);
 		bool more = !victim.fresh.empty();
@@ -399,9 +421,9 @@ detail::task *pool::impl::steal_stale(detail::worker &thief, std::chrono::steady
 	return nullptr;
 }
 
-// Spin until a task is queued (queued_meanwhile: true, nullptr returned), a slot task of
-// another worker has waited too long or a busy worker has a demoted task (returned), or
-// spin_time has passed.
+// Spin until a task is queued (queued_meanwhile: true, nullptr returned), a slot task or a
+// lone queued task of another worker has waited too long or a busy worker has a demoted task
+// (returned), or spin_time has passed.
 detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile) {
 	queued_meanwhile = false;
 	unsigned expected = 0;
@@ -415,7 +437,8 @@ detail::task *pool::impl::spin_for_work(detail::worker &w, std::uint64_t seen, b
 		// (a clock read costs ~20 pauses: not every round)
 		if (i % 32 == 0) {
 			auto now = std::chrono::steady_clock::now();
-			if ((stolen = steal_stale(w, now)) || (stolen = steal_demoted(w)) || now >= until)
+			if ((stolen = steal_stale(w, now)) || (stolen = steal(w)) || (stolen = steal_demoted(w)) ||
+			    now >= until)
 				break;
 			// Let a thread waiting for this CPU run (the program's own thread that will
 			// post the next task, or another worker): with more runnable threads than

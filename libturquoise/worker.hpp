@@ -23,7 +23,8 @@ namespace detail {
 struct task;
 struct worker;
 
-// What an idle worker saw in other workers' next-task slots (see pool::impl::steal_stale()).
+// What an idle worker saw in other workers' next-task slots (see pool::impl::steal_stale()), or
+// alone in another worker's queue (pool::impl::steal()).
 struct slot_watch {
 	worker *victim = nullptr;
 	task *waiting = nullptr;
@@ -73,6 +74,7 @@ struct worker {
 	std::atomic<std::uint64_t> next_stamp{0};
 	unsigned next_streak = 0; // tasks in a row taken from the slot (see pick())
 	slot_watch watch;         // this worker's view of the others' slots, when it is idle
+	slot_watch lone_watch;    // ...and of a task alone in another's queue (see steal())
 
 	std::atomic<std::uint64_t> tasks_started{0};
 	std::atomic<std::uint64_t> tasks_completed{0};
@@ -118,6 +120,7 @@ struct pool::impl {
 	bool enqueue(detail::task *t); // false: the pool is closed to this thread
 	detail::task *pick(detail::worker &w);
 	detail::task *steal(detail::worker &thief);
+	bool lone_waited(detail::worker &thief, detail::worker &victim, detail::task *t);
 	bool run(detail::worker &w, detail::task *t);
 	void run_inline(detail::worker &w);
 	detail::task *next_inline(detail::worker &w, detail::task *done);

@@ -9,11 +9,14 @@
 // it runs again within fairness × (d + 1) picks, i.e. within fairness × (d + 1) × quantum of
 // CPU time of other tasks.
 //
-// Fresh tasks are stolen between workers. A preempted task stays on the worker that started
-// it, unless pool_options::migrate_preempted is set: then a worker with nothing else to do
-// takes the oldest demoted task of a busy worker and continues it (its preemptible function
-// moves with it, inger/detail/migrate.h), so long tasks keep every worker busy as in a pool
-// that never preempts. The bound above holds on whichever worker's queue the task waits.
+// Fresh tasks are stolen between workers; a task alone in a busy worker's queue (typically
+// posted by that worker's running task, which it picks next) is taken by an idle worker only
+// once it has waited a few microseconds, so a task re-posting itself (an actor between two
+// batches of messages) keeps its core and its cache. A preempted task stays on the worker
+// that started it, unless pool_options::migrate_preempted is set: then a worker with nothing
+// else to do takes the oldest demoted task of a busy worker and continues it (its preemptible
+// function moves with it, inger/detail/migrate.h), so long tasks keep every worker busy as in
+// a pool that never preempts. The bound above holds on whichever worker's queue the task waits.
 //
 // Migration is off by default because a task preempted at an arbitrary instruction may hold
 // the address of a thread-local variable in a register: compilers keep such addresses across
