@@ -79,7 +79,8 @@ enum class shutdown_mode {
 	        // frames it cannot unwind exactly (a call-free loop with destructible locals, a
 	        // noexcept function) are discarded without their destructors. A task's
 	        // catch (...) sees the unwind; one that does not rethrow gets it raised again at
-	        // its end, and the code after it does not run.
+	        // its end, and the code after it does not run. The pool is closed by then: a
+	        // destructor that posts to it gets std::logic_error, as after any shutdown.
 };
 
 class pool {
