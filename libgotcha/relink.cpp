@@ -8,7 +8,12 @@
 //    slot. Each copy is relinked so that the shared calls (shared_symbols.cpp), the program's
 //    exported data (copy relocations: stdout, environ) and errno go to the base instances;
 //  - libraries kept shared: libstdc++ and libgcc_s (one exception-handling runtime, one set of
-//    iostreams), the runtime itself (libgotcha, libinger, libturquoise) and the loader.
+//    iostreams), the runtime itself (libgotcha, libinger, libturquoise*) and the loader;
+//  - registries kept shared: libraries whose state the program fills at start-up and then
+//    looks up (libprotobuf: the generated code registers its descriptors with the instance it
+//    was loaded with, so a copy's registry would be empty), plus any the user names in
+//    INGER_SHARED_LIBRARIES. Their code runs with preemption deferred, as the base libraries'
+//    does: a function paused inside one could hold its locks for every other function.
 #include "copy_lifecycle.hpp"
 #include "elf_relocs.hpp"
 #include "shared_symbols.hpp"
@@ -41,7 +46,7 @@ void gotcha_dlmopen_stub();
 namespace gotcha {
 namespace {
 
-enum class role { program, copied, kept_shared, runtime, loader, skipped };
+enum class role { program, copied, kept_shared, registry, runtime, loader, skipped };
 
 struct base_object {
 	std::string name;  // as the loader reports it ("" for the executable)
@@ -83,6 +88,25 @@ bool starts_with(const std::string &s, const char *prefix) {
 	return s.compare(0, std::strlen(prefix), prefix) == 0;
 }
 
+// INGER_SHARED_LIBRARIES: a colon-separated list of library names (or name prefixes, such as
+// "libfoo.so") to keep shared like libprotobuf. Read once, at start-up.
+bool user_registry(const std::string &base) {
+	static const std::vector<std::string> names = [] {
+		std::vector<std::string> list;
+		const char *env = std::getenv("INGER_SHARED_LIBRARIES");
+		for (const char *p = env ? env : ""; *p;) {
+			const char *end = std::strchr(p, ':');
+			std::size_t n = end ? static_cast<std::size_t>(end - p) : std::strlen(p);
+			if (n)
+				list.emplace_back(p, n);
+			p += n + (end ? 1 : 0);
+		}
+		return list;
+	}();
+	return std::any_of(names.begin(), names.end(),
+	                   [&](const std::string &n) { return starts_with(base, n.c_str()); });
+}
+
 role classify(const std::string &name, bool first) {
 	if (first)
 		return role::program;
@@ -92,8 +116,10 @@ role classify(const std::string &name, bool first) {
 	if (starts_with(base, "ld-linux"))
 		return role::loader;
 	if (starts_with(base, "libgotcha.so") || starts_with(base, "libinger.so") ||
-	    starts_with(base, "libturquoise.so") || starts_with(base, "libinger-run.so"))
+	    starts_with(base, "libturquoise") || starts_with(base, "libinger-run.so"))
 		return role::runtime;
+	if (starts_with(base, "libprotobuf") || user_registry(base))
+		return role::registry;
 	if (starts_with(base, "libstdc++.so") || starts_with(base, "libgcc_s.so"))
 		return role::kept_shared;
 	// Sanitizer runtimes and the like must not be duplicated either.
@@ -500,7 +526,7 @@ int initialize() {
 	// Preemption is deferred in the base libraries' code (shared calls, shared mode), in the
 	// loader's and in ours (relinking holds a lock).
 	for (const base_object &o : objects)
-		if (o.kind == role::copied || o.kind == role::loader)
+		if (o.kind == role::copied || o.kind == role::loader || o.kind == role::registry)
 			add_text_ranges(o);
 	if (const base_object *self = object_at(reinterpret_cast<std::uintptr_t>(&initialize)))
 		add_text_ranges(*self);
@@ -566,6 +592,8 @@ void relink_new_objects() {
 			n.kind = role::skipped;
 		else if (n.kind == role::copied)
 			n.kind = role::program;
+		else if (n.kind == role::registry)
+			add_text_ranges(n);
 		objects.push_back(n);
 		if (n.kind != role::program || slot_count == 0)
 			continue;
