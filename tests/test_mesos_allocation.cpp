@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <turquoise/mesos/allocation.hpp>
+#include <turquoise/mesos/types.hpp>
 
 #include <algorithm>
 #include <random>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 
 using namespace turquoise::mesos;
+namespace v1 = ::mesos::v1;
 
 namespace {
 
@@ -343,4 +345,70 @@ TEST_CASE("one spec: as many instances as the hosts can hold, computed independe
 		best = std::min(best, t.count);
 		REQUIRE(a.placements.size() == best);
 	}
+}
+
+TEST_CASE("on Mesos's types: offers in, tasks with the placement's resources out") {
+	v1::Offer o;
+	o.mutable_id()->set_value("O1");
+	o.mutable_framework_id()->set_value("F");
+	o.mutable_agent_id()->set_value("S1");
+	o.set_hostname("h1");
+	o.mutable_allocation_info()->set_role("web");
+	auto scalar = [&](const char *name, double v) {
+		auto *r = o.add_resources();
+		r->set_name(name);
+		r->set_type(v1::Value::SCALAR);
+		r->mutable_scalar()->set_value(v);
+	};
+	scalar("cpus", 1.5);
+	scalar("cpus", 0.5); // another role's share of the same name adds up
+	scalar("mem", 1024);
+	scalar("gpus", 4);   // not accounted
+	auto *ports = o.add_resources();
+	ports->set_name("ports");
+	ports->set_type(v1::Value::RANGES);
+	auto *range = ports->mutable_ranges()->add_range();
+	range->set_begin(31000);
+	range->set_end(31009);
+	auto *rack = o.add_attributes();
+	rack->set_name("rack");
+	rack->set_type(v1::Value::TEXT);
+	rack->mutable_text()->set_value("r1");
+	auto *zone = o.add_attributes();
+	zone->set_name("zone");
+	zone->set_type(v1::Value::SCALAR);
+	zone->mutable_scalar()->set_value(3);
+
+	std::vector<offered> in = offered_from({o});
+	REQUIRE(in.size() == 1);
+	CHECK(in[0].cpus == Approx(2));
+	CHECK(in[0].mem == Approx(1024));
+	CHECK(in[0].ports == std::vector<std::pair<std::uint64_t, std::uint64_t>>{{31000, 31009}});
+	CHECK(in[0].attributes["rack"] == "r1");
+	CHECK(in[0].attributes["zone"] == "3");
+
+	task_spec t;
+	t.name = "web";
+	t.count = 3;
+	t.cpus = 0.5;
+	t.mem = 100;
+	t.ports = 3;
+	t.constraints = {{"rack", constraint::op::equals, "r1"}};
+	allocation a = allocate(in, {t});
+	REQUIRE(a.placements.size() == 3);
+	v1::TaskInfo proto;
+	proto.mutable_command()->set_value("serve");
+	v1::TaskInfo task = task_for(a.placements[1], t, o, "web-1", proto);
+	CHECK(task.task_id().value() == "web-1");
+	CHECK(task.name() == "web");
+	CHECK(task.agent_id().value() == "S1");
+	CHECK(task.command().value() == "serve");
+	REQUIRE(task.resources_size() == 3); // cpus, mem, ports (no disk asked for)
+	CHECK(task.resources(0).name() == "cpus");
+	CHECK(task.resources(0).scalar().value() == Approx(0.5));
+	CHECK(task.resources(0).allocation_info().role() == "web");
+	CHECK(task.resources(2).name() == "ports");
+	REQUIRE(task.resources(2).ranges().range_size() == 1); // 31003-31005 as one range
+	CHECK(task.resources(2).ranges().range(0).begin() == 31003);
+	CHECK(task.resources(2).ranges().range(0).end() == 31005);
 }

@@ -1,7 +1,7 @@
 // turquoise/mesos/allocation.hpp — the allocation helper: which task instances go on which
 // offers ("6 instances, no more than 2 on a host"), as a pure, deterministic function.
 //
-//   std::vector<mesos::offered> offers = mesos::offered_from(event.offers().offers());
+//   std::vector<mesos::offered> offers = mesos::offered_from(offers_from_master);
 //   mesos::task_spec web{.name = "web", .count = 6, .maxcol = 2, .cpus = 0.5, .mem = 64};
 //   mesos::allocation a = mesos::allocate(offers, {web});
 //   for (auto &p : a.placements) ...      // offer index, spec index, instance, ports
@@ -23,6 +23,8 @@
 // (allocation_options::host_key): several agents of an embedded cluster share one hostname.
 #ifndef TURQUOISE_MESOS_ALLOCATION_HPP
 #define TURQUOISE_MESOS_ALLOCATION_HPP
+
+#include <turquoise/mesos/types.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -95,6 +97,17 @@ allocation allocate(const std::vector<offered> &offers, const std::vector<task_s
 
 // Mesos's fixed point: value in thousandths, rounded to the nearest.
 std::int64_t fixed_point(double value);
+
+// From the master's offers: resources summed by name over all roles (unknown names ignored),
+// attributes as text (see `offered`).
+std::vector<offered> offered_from(const std::vector<v1::Offer> &offers);
+
+// The task of one placement: `prototype` (command, kill policy, labels...) with task_id
+// `task_id`, name (the prototype's, else the spec's), the offer's agent_id, and the spec's
+// resources (cpus, mem, disk when non-zero; the placement's ports), allocated to the offer's
+// role. Group the tasks by offer and launch them with the offer ids they came from.
+v1::TaskInfo task_for(const placement &p, const task_spec &spec, const v1::Offer &offer,
+                      const std::string &task_id, v1::TaskInfo prototype = {});
 
 } // namespace turquoise::mesos
 
