@@ -61,7 +61,7 @@ struct cluster_options {
 	std::optional<double> mem; // MB
 	double disk = 10240;       // MB per agent (not enforced)
 	std::uint64_t ports_begin = 31000; // agent i offers [begin + i*1000, begin + i*1000 + 999]
-	std::string work_dir;               // empty: a new directory under $TMPDIR (or /tmp)
+	std::string work_dir; // empty: a new directory under $TMPDIR (or /tmp), removed by stop()
 	std::chrono::milliseconds heartbeat_interval{5'000};
 	std::chrono::milliseconds offer_timeout{30'000};
 	std::chrono::milliseconds update_retry_interval{10'000};

@@ -25,6 +25,7 @@ struct LocalCluster::state {
 	std::optional<http::Server> server;
 	std::vector<http::Server> agent_servers;
 	bool stopped = false;
+	bool own_work_dir = false; // made by start(): removed by stop()
 };
 
 namespace {
@@ -79,7 +80,17 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 	Try<std::string> work_dir = make_work_dir(options.work_dir);
 	if (work_dir.isError())
 		return Error(work_dir.error());
+	bool made_work_dir = options.work_dir.empty();
 	options.work_dir = work_dir.get();
+	struct remove_unless_started { // the directory start() made goes if start() fails
+		const std::string &dir;
+		bool made, started = false;
+		~remove_unless_started() {
+			std::error_code ec;
+			if (made && !started)
+				std::filesystem::remove_all(dir, ec);
+		}
+	} cleanup{options.work_dir, made_work_dir};
 	double n = static_cast<double>(options.agents);
 	double cpus = options.cpus.value_or(std::max(1u, std::thread::hardware_concurrency()) / n);
 	double mem = options.mem.value_or(std::max(512.0, physical_memory_mb() - 1024) / n);
@@ -96,6 +107,7 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 	options.port = server.get().port();
 
 	auto s = std::make_unique<state>();
+	s->own_work_dir = options.work_dir.empty();
 	s->options = options;
 	s->master = std::make_unique<local::Master>(options);
 	std::string advertised = options.ip == "0.0.0.0" ? "127.0.0.1" : options.ip;
@@ -128,6 +140,7 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 	server.get().route("/api/v1/scheduler", endpoint);
 	server.get().route("/master/api/v1/scheduler", endpoint);
 	s->server.emplace(std::move(server.get()));
+	cleanup.started = true;
 	return std::make_unique<LocalCluster>(std::move(s));
 }
 
@@ -150,6 +163,10 @@ void LocalCluster::stop() {
 	state_->server->stop();
 	for (auto &a : state_->agent_servers)
 		a.stop();
+	if (state_->own_work_dir) {
+		std::error_code ec;
+		std::filesystem::remove_all(state_->options.work_dir, ec);
+	}
 }
 
 } // namespace turquoise::mesos
