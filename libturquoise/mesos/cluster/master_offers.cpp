@@ -119,6 +119,9 @@ void Master::refuse(framework_state &f, const std::string &agent_id, const v1::F
 	auto until = Clock::now() + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(seconds));
 	auto &current = f.refused_until[agent_id];
 	current = std::max(current, until);
+	// Offered again as soon as the filter expires, not at the next periodic allocation: a
+	// framework that launches with short filters gets its next offer without waiting.
+	static_cast<void>(delay(until - Clock::now(), self(), &Master::schedule_allocation));
 }
 
 void Master::decline(framework_state &f, const v1::scheduler::Call::Decline &decline) {
