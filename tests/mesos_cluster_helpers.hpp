@@ -222,31 +222,36 @@ private:
 		tmesos::recordio::Decoder decoder;
 	};
 
+	// Reads the stream chunk by chunk. The next read is asked for outside the lock: its
+	// callback runs at once (on this thread) when a chunk is already buffered.
 	static void pump(std::shared_ptr<shared> s, tmesos::ContentType type) {
 		s->reader->read().onAny([s, type](const Future<std::string> &chunk) {
-			std::lock_guard lock(s->mutex);
-			if (!chunk.isReady() || chunk.get().empty()) {
-				s->ended = true;
-				s->cv.notify_all();
-				return;
-			}
-			Try<std::vector<std::string>> records = s->decoder.decode(chunk.get());
-			if (records.isError()) {
-				s->error = records.error();
-				s->ended = true;
-				s->cv.notify_all();
-				return;
-			}
-			for (auto &r : records.get()) {
-				Try<Event> e = tmesos::decode<Event>(r, type);
-				if (e.isError())
-					s->error = e.error();
-				else
-					s->events.push_back(e.get());
-			}
-			s->cv.notify_all();
-			pump(s, type);
+			if (take(*s, chunk, type))
+				pump(s, type);
 		});
+	}
+	// False once the stream has ended.
+	static bool take(shared &s, const Future<std::string> &chunk, tmesos::ContentType type) {
+		std::lock_guard lock(s.mutex);
+		s.cv.notify_all();
+		if (!chunk.isReady() || chunk.get().empty()) {
+			s.ended = true;
+			return false;
+		}
+		Try<std::vector<std::string>> records = s.decoder.decode(chunk.get());
+		if (records.isError()) {
+			s.error = records.error();
+			s.ended = true;
+			return false;
+		}
+		for (auto &r : records.get()) {
+			Try<Event> e = tmesos::decode<Event>(r, type);
+			if (e.isError())
+				s.error = e.error();
+			else
+				s.events.push_back(e.get());
+		}
+		return true;
 	}
 
 	http::Client &client_;
