@@ -5,6 +5,7 @@
 #include "mesos_cluster_helpers.hpp"
 
 #include <turquoise/mesos/allocation.hpp>
+#include <turquoise/mesos/cluster.hpp>
 #include <turquoise/mesos/scheduler.hpp>
 
 #include <map>
@@ -175,4 +176,30 @@ TEST_CASE("the scheduler facade: kill and reconcile; re-subscription after the c
 	CHECK(driver.status().framework_id->value() == id->value());
 	CHECK(b.disconnections_ >= 1);
 	driver.stop();
+}
+
+TEST_CASE("LocalCluster in-process: the work directory it made goes with stop(); a given one stays") {
+	tmesos::cluster_options o;
+	o.port = 0;
+	auto made = tmesos::LocalCluster::start(o);
+	REQUIRE(made.isSome());
+	std::string dir = made.get()->work_dir();
+	CHECK(std::filesystem::is_directory(dir));
+	CHECK(made.get()->port() != 0);
+	made.get()->stop();
+	CHECK(!std::filesystem::exists(dir));
+
+	char given[] = "/tmp/inger-test-given-XXXXXX";
+	REQUIRE(::mkdtemp(given) != nullptr);
+	o.work_dir = given;
+	auto kept = tmesos::LocalCluster::start(o);
+	REQUIRE(kept.isSome());
+	kept.get()->stop();
+	CHECK(std::filesystem::is_directory(given));
+	std::filesystem::remove_all(given);
+
+	o.agents = 0;
+	auto none = tmesos::LocalCluster::start(o);
+	REQUIRE(none.isError());
+	CHECK_THAT(none.error(), Catch::Contains("agents"));
 }

@@ -107,7 +107,7 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 	options.port = server.get().port();
 
 	auto s = std::make_unique<state>();
-	s->own_work_dir = options.work_dir.empty();
+	s->own_work_dir = made_work_dir;
 	s->options = options;
 	s->master = std::make_unique<local::Master>(options);
 	std::string advertised = options.ip == "0.0.0.0" ? "127.0.0.1" : options.ip;
