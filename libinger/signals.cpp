@@ -28,8 +28,11 @@ namespace {
 // When the handler cannot preempt right now (libinger is mid-switch), try again this soon.
 constexpr std::uint64_t retry_ns = 10 * 1000;
 // When the function is inside a shared library call, try again this soon: most such calls
-// (stdio, malloc) take a few microseconds.
-constexpr std::uint64_t library_retry_ns = 5 * 1000;
+// (stdio) take a few microseconds. Not less than the ~7 us a timer_settime takes on a VM: a
+// retry that expires while the handler is still arming it finds the runtime busy and costs
+// one more signal and one more timer_settime (perl under inger-run --quantum 20 took 2.2
+// signals per preemption with a 5 us retry; bench/inger_run/README.md).
+constexpr std::uint64_t library_retry_ns = 25 * 1000;
 // The largest margin the handler's own re-arm takes (see the end of handle_tick).
 constexpr std::uint64_t max_settle_ns = 100 * 1000;
 
@@ -54,8 +57,8 @@ int find_own_code(dl_phdr_info *info, std::size_t, void *) {
 
 // The timer interrupted libinger's own code with the runtime not busy: the end of an earlier
 // handler (after it cleared busy, up to its sigreturn), whose interrupted context may be a
-// shared call it deferred for (a retry armed 5 us ahead expires during the ~7 us
-// timer_settime). Preempting here would stop the function inside that call, holding, say,
+// shared call it deferred for (a retry, or a settle re-arm, expiring during the ~7 us
+// timer_settime that arms it). Preempting here would stop the function inside that call, holding, say,
 // stdout's lock. (libinger's other code runs busy, in a critical section (the malloc
 // family), or in a blocking-call wrapper, whose in_restartable_call is checked first.)
 bool in_own_code(std::uintptr_t pc) { return pc >= own_code_lo && pc < own_code_hi; }
