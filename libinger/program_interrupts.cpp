@@ -114,4 +114,6 @@ inger_on_timer_body(int, siginfo_t *info, void *context, std::uint64_t interrupt
 		hook();
 }
 
-extern "C" void linger_testing_after_last_look(void (*hook)(void)) { testing_after_last_look = hook; }
+extern "C" void linger_testing_after_last_look(void (*hook)(void)) {
+	testing_after_last_look = hook;
+}

@@ -58,12 +58,10 @@ int find_own_code(dl_phdr_info *info, std::size_t, void *) {
 // The timer interrupted libinger's own code with the runtime not busy: the end of an earlier
 // handler (after it cleared busy, up to its sigreturn), whose interrupted context may be a
 // shared call it deferred for (a retry, or a settle re-arm, expiring during the ~7 us
-// timer_settime that arms it). Preempting here would stop the function inside that call, holding, say,
-// stdout's lock. (libinger's other code runs busy, in a critical section (the malloc
-// family), or in a blocking-call wrapper, whose in_restartable_call is checked first.)
+// timer_settime that arms it). Preempting here would stop the function inside that call,
+// holding, say, stdout's lock. (libinger's other code runs busy, in a critical section (the
+// malloc family), or in a blocking-call wrapper, whose in_restartable_call is checked first.)
 bool in_own_code(std::uintptr_t pc) { return pc >= own_code_lo && pc < own_code_hi; }
-
-
 
 // Resumed on another thread than the one the signal interrupted (migrate.cpp): sigreturn
 // restores the alternate signal stack saved in the frame (uc_stack), which is the old
@@ -76,6 +74,7 @@ void adopt_signal_frame(thread_state *here, ucontext_t *frame) {
 		frame->uc_stack = own;
 	unbusy(here);
 }
+
 } // namespace
 
 // The timer fired. It runs on the interrupted function's stack; to preempt, it switches to the
