@@ -10,7 +10,7 @@ extern "C" const unsigned char gotcha_trampoline_template[], gotcha_trampoline_t
 namespace gotcha {
 
 void *tables[max_slots + 1][max_routes];
-thread_local void *const *current_table = tables[0];
+__thread void *const *current_table = tables[0];
 
 namespace {
 

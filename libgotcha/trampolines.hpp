@@ -15,8 +15,9 @@ inline constexpr std::size_t max_routes = 1 << 15;
 extern void *tables[max_slots + 1][max_routes];
 
 // The calling thread's current table (tables[its libset's slot]). Initial-exec TLS, read by
-// every trampoline; a new thread starts on the base libraries.
-extern thread_local void *const *current_table __attribute__((tls_model("initial-exec")));
+// every trampoline; a new thread starts on the base libraries. (__thread: no dynamic
+// initialiser test in the readers, see libinger's tls_state.)
+extern __thread void *const *current_table __attribute__((tls_model("initial-exec")));
 
 // The calling thread's pointer: %fs:0 holds the TCB's self pointer (x86-64 TLS ABI), so
 // TLS offsets are addresses minus this.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <ctime>
 #include <dlfcn.h>
+#include <sys/select.h>
 
 namespace inger::detail {
 
@@ -90,6 +91,24 @@ inline int poll_timeout_left(std::uint64_t start, int timeout_ms) {
 	std::uint64_t left = left_of(CLOCK_MONOTONIC, start, std::uint64_t(timeout_ms) * 1000000u);
 	return static_cast<int>((left + 999999) / 1000000);
 }
+
+// The fd sets of select or pselect as the caller passed them, restored before each retry:
+// POSIX leaves them unspecified after an error, and every retry must wait for exactly what
+// the caller asked.
+struct fd_sets_kept {
+	fd_set *rd, *wr, *ex;
+	fd_set rd0, wr0, ex0;
+	fd_sets_kept(fd_set *r, fd_set *w, fd_set *e) : rd(r), wr(w), ex(e) {
+		if (rd) rd0 = *rd;
+		if (wr) wr0 = *wr;
+		if (ex) ex0 = *ex;
+	}
+	void restore() const {
+		if (rd) *rd = rd0;
+		if (wr) *wr = wr0;
+		if (ex) *ex = ex0;
+	}
+};
 
 // `mask` without the preemption signal (a wait must not block it: the function could not be
 // preempted while it waits). Returns `mask` itself if it does not block it.

@@ -116,12 +116,7 @@ INGER_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, timeval *t
 	interruption_probe probe;
 	if (!probe.in_function())
 		return real(nfds, rd, wr, ex, timeout);
-	// POSIX leaves the sets unspecified after an error: restore copies, so that every retry
-	// waits for exactly what the caller asked.
-	fd_set r0, w0, e0;
-	if (rd) r0 = *rd;
-	if (wr) w0 = *wr;
-	if (ex) e0 = *ex;
+	fd_sets_kept sets(rd, wr, ex);
 	// Linux leaves the time left in *timeout, but the time the function spent switched out
 	// counts too: the time left is measured from the start.
 	std::uint64_t start = clock_ns(CLOCK_MONOTONIC);
@@ -133,9 +128,7 @@ INGER_EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, timeval *t
 		if (r >= 0 || errno != EINTR || !probe.ours())
 			return r;
 		probe.rearm();
-		if (rd) *rd = r0;
-		if (wr) *wr = w0;
-		if (ex) *ex = e0;
+		sets.restore();
 		if (timeout) {
 			std::uint64_t left = left_of(CLOCK_MONOTONIC, start, total);
 			timeout->tv_sec = static_cast<time_t>(left / 1000000000u);

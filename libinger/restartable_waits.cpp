@@ -87,10 +87,7 @@ INGER_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const tim
 	interruption_probe probe;
 	if (!probe.in_function())
 		return real(nfds, rd, wr, ex, timeout, mask);
-	fd_set r0, w0, e0;
-	if (rd) r0 = *rd;
-	if (wr) w0 = *wr;
-	if (ex) e0 = *ex;
+	fd_sets_kept sets(rd, wr, ex);
 	sigset_t copy;
 	const sigset_t *wait_mask = without_preemption_signal(mask, copy);
 	std::uint64_t start = clock_ns(CLOCK_MONOTONIC);
@@ -100,9 +97,7 @@ INGER_EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const tim
 		if (r >= 0 || errno != EINTR || !probe.ours())
 			return r;
 		probe.rearm();
-		if (rd) *rd = r0;
-		if (wr) *wr = w0;
-		if (ex) *ex = e0;
+		sets.restore();
 	}
 }
 

@@ -75,6 +75,16 @@ void report(thread_state *ts, function_record *f, linger_t *l) {
 	}
 }
 
+// The end of both cancels: the function's resources go, its handle says cancelled. Requires
+// ts->busy; leaves it clear.
+void release_cancelled(thread_state *ts, function_record *f, linger_t *l) {
+	release_function(ts, f);
+	l->error = LINGER_OK;
+	l->continuation.flags |= handle_cancelled;
+	count(ts->stats.cancels);
+	unbusy(ts);
+}
+
 // A function whose record was overwritten: freed with what its slot knows, not its record.
 void release_corrupted(thread_state *ts, std::uint32_t slot) {
 	slot_entry e = ts->slots[slot];
@@ -85,8 +95,11 @@ void release_corrupted(thread_state *ts, std::uint32_t slot) {
 	ts->stats.live--;
 }
 
-// The function a handle names, or nullptr with the error reported.
+// The function a handle names, or nullptr with the error reported (errno EINVAL alone for
+// no handle at all).
 function_record *validate(thread_state *ts, linger_t *l) {
+	if (!l)
+		return errno = EINVAL, nullptr;
 	if (ts && ts->busy)
 		return fail(l, LINGER_ESIGNAL, EDEADLK), nullptr;
 	if (ts) {
@@ -168,10 +181,6 @@ extern "C" linger_t launch(void (*fn)(void *), uint64_t timeout_us, void *arg) {
 }
 
 extern "C" void resume(linger_t *l, uint64_t timeout_us) {
-	if (!l) {
-		errno = EINVAL;
-		return;
-	}
 	thread_state *ts = tls_state;
 	function_record *f = validate(ts, l);
 	if (!f)
@@ -191,20 +200,12 @@ extern "C" void resume(linger_t *l, uint64_t timeout_us) {
 }
 
 extern "C" void cancel(linger_t *l) {
-	if (!l) {
-		errno = EINVAL;
-		return;
-	}
 	thread_state *ts = tls_state;
 	function_record *f = validate(ts, l);
 	if (!f)
 		return;
 	ts->busy = true;
-	release_function(ts, f);
-	l->error = LINGER_OK;
-	l->continuation.flags |= handle_cancelled;
-	count(ts->stats.cancels);
-	unbusy(ts);
+	release_cancelled(ts, f, l);
 }
 
 namespace {
@@ -236,10 +237,6 @@ void unwind_function(thread_state *ts, function_record *f) {
 } // namespace
 
 extern "C" void linger_cancel_unwind(linger_t *l) {
-	if (!l) {
-		errno = EINVAL;
-		return;
-	}
 	thread_state *ts = tls_state;
 	function_record *f = validate(ts, l);
 	if (!f)
@@ -248,11 +245,7 @@ extern "C" void linger_cancel_unwind(linger_t *l) {
 	ts->busy = true;
 	if (f->libset_taken) // it has run: it has frames to unwind
 		unwind_function(ts, f);
-	release_function(ts, f);
-	l->error = LINGER_OK;
-	l->continuation.flags |= handle_cancelled;
-	count(ts->stats.cancels);
-	unbusy(ts);
+	release_cancelled(ts, f, l);
 	errno = caller_errno;
 }
 

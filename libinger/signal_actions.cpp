@@ -22,7 +22,8 @@ extern "C" int __sigaction(int, const struct sigaction *, struct sigaction *);
 namespace inger::detail {
 
 __thread std::uint64_t program_signals_handled __attribute__((tls_model("initial-exec"))) = 0;
-__thread std::uint64_t program_signals_interrupting __attribute__((tls_model("initial-exec"))) = 0;
+__thread std::uint64_t program_signals_interrupting asm("inger_program_signals_interrupting")
+    __attribute__((tls_model("initial-exec"))) = 0;
 
 int real_sigaction(int signo, const struct sigaction *act, struct sigaction *old) {
 	return __sigaction(signo, act, old);

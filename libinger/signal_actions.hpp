@@ -11,7 +11,9 @@ namespace inger::detail {
 // installed without SA_RESTART (whose signal makes a blocking call fail with EINTR). The
 // retry loops compare these to tell the program's interruptions from our timer's.
 extern __thread std::uint64_t program_signals_handled __attribute__((tls_model("initial-exec")));
-extern __thread std::uint64_t program_signals_interrupting __attribute__((tls_model("initial-exec")));
+// (The second has an assembler name: timer_entry_x86_64.S reads it.)
+extern __thread std::uint64_t program_signals_interrupting asm("inger_program_signals_interrupting")
+    __attribute__((tls_model("initial-exec")));
 
 // glibc's sigaction, bypassing our interposer (for libinger's own handlers).
 int real_sigaction(int signo, const struct sigaction *act, struct sigaction *old);

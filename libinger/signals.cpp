@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <link.h>
 #include <mutex>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -27,39 +28,40 @@ namespace {
 // When the handler cannot preempt right now (libinger is mid-switch), try again this soon.
 constexpr std::uint64_t retry_ns = 10 * 1000;
 // When the function is inside a shared library call, try again this soon: most such calls
-// (stdio, malloc) take a few microseconds.
-constexpr std::uint64_t library_retry_ns = 5 * 1000;
-// The largest margin the handler's own re-arm takes (see the end of on_timer).
+// (stdio) take a few microseconds. Not less than the ~7 us a timer_settime takes on a VM: a
+// retry that expires while the handler is still arming it finds the runtime busy and costs
+// one more signal and one more timer_settime (perl under inger-run --quantum 20 took 2.2
+// signals per preemption with a 5 us retry; bench/inger_run/README.md).
+constexpr std::uint64_t library_retry_ns = 25 * 1000;
+// The largest margin the handler's own re-arm takes (see the end of handle_tick).
 constexpr std::uint64_t max_settle_ns = 100 * 1000;
 
 struct sigaction previous_segv;
 
-// Blocking system calls that our SA_RESTART handler has the kernel restart, but that a
-// program handler without SA_RESTART makes fail with EINTR.
-bool interruptible_restarted(long nr) {
-	switch (nr) {
-	case SYS_read: case SYS_readv: case SYS_write: case SYS_writev:
-	case SYS_recvfrom: case SYS_recvmsg: case SYS_sendto: case SYS_sendmsg:
-	case SYS_accept: case SYS_accept4: case SYS_connect: case SYS_wait4: case SYS_waitid:
-	case SYS_flock: case SYS_open: case SYS_openat: case SYS_mq_timedreceive: case SYS_mq_timedsend:
-		return true;
-	default:
-		return false;
+// libinger's own executable segment (found before the timer handler is installed).
+std::uintptr_t own_code_lo, own_code_hi;
+
+int find_own_code(dl_phdr_info *info, std::size_t, void *) {
+	auto self = reinterpret_cast<std::uintptr_t>(&handle_tick);
+	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+		std::uintptr_t lo = info->dlpi_addr + ph.p_vaddr, hi = lo + ph.p_memsz;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && self >= lo && self < hi) {
+			own_code_lo = lo;
+			own_code_hi = hi;
+			return 1;
+		}
 	}
+	return 0;
 }
 
-// The function was preempted in a blocking call, which the kernel has set up to restart (the
-// instruction pointer back on the syscall instruction, rax the call's number), and meanwhile
-// the program's own signal, installed without SA_RESTART, was handled on this thread. Without
-// us that signal would have interrupted the call: make it return EINTR instead of restarting.
-void fail_restarted_call(ucontext_t *uc) {
-	greg_t *regs = uc->uc_mcontext.gregs;
-	auto *rip = reinterpret_cast<const unsigned char *>(regs[REG_RIP]);
-	if (rip[0] == 0x0f && rip[1] == 0x05 && interruptible_restarted(regs[REG_RAX])) {
-		regs[REG_RAX] = -EINTR;
-		regs[REG_RIP] += 2;
-	}
-}
+// The timer interrupted libinger's own code with the runtime not busy: the end of an earlier
+// handler (after it cleared busy, up to its sigreturn), whose interrupted context may be a
+// shared call it deferred for (a retry, or a settle re-arm, expiring during the ~7 us
+// timer_settime that arms it). Preempting here would stop the function inside that call,
+// holding, say, stdout's lock. (libinger's other code runs busy, in a critical section (the
+// malloc family), or in a blocking-call wrapper, whose in_restartable_call is checked first.)
+bool in_own_code(std::uintptr_t pc) { return pc >= own_code_lo && pc < own_code_hi; }
 
 // Resumed on another thread than the one the signal interrupted (migrate.cpp): sigreturn
 // restores the alternate signal stack saved in the frame (uc_stack), which is the old
@@ -72,6 +74,9 @@ void adopt_signal_frame(thread_state *here, ucontext_t *frame) {
 		frame->uc_stack = own;
 	unbusy(here);
 }
+
+} // namespace
+
 // The timer fired. It runs on the interrupted function's stack; to preempt, it switches to the
 // function's caller from inside this frame, and resuming the function switches back here, so
 // that returning from the handler (sigreturn) restores every register, the flags, the
@@ -108,9 +113,9 @@ void handle_tick(siginfo_t *info, void *context) {
 		timer_arm_by(ts, f->deadline_ns, now);
 	} else if (f->critical.depth > 0) {
 		f->critical.yield_pending = true; // taken at the end of its critical section
-	} else if (!f->in_restartable_call && !ts->rearming &&
-	           gotcha_defers_preemption(static_cast<std::uintptr_t>(
-	               static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP]))) {
+	} else if (std::uintptr_t pc = static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP];
+	           !f->in_restartable_call && !ts->rearming &&
+	           (gotcha_defers_preemption(pc) || in_own_code(pc))) {
 		// Executing the base libraries (a shared call): their state is everybody's, so the
 		// function must not stop half-way through. Look again shortly.
 		count(ts->stats.deferrals);
@@ -165,18 +170,10 @@ void handle_tick(siginfo_t *info, void *context) {
 	errno = saved_errno;
 }
 
+namespace {
+
 // Sent by a process (kill, sigqueue, tgkill, raise) rather than raised by a fault.
 bool sent_by_a_process(const siginfo_t *info) { return info->si_code <= 0; }
-
-// The timer handler. The program's own signals often land while it runs (a re-arm takes
-// microseconds), or while the function it preempted is switched out: a blocking call that
-// the program's signal would have interrupted is made to fail with EINTR as without us.
-void on_timer(int, siginfo_t *info, void *context) {
-	std::uint64_t interrupting = program_signals_interrupting;
-	handle_tick(info, context);
-	if (program_signals_interrupting != interrupting)
-		fail_restarted_call(static_cast<ucontext_t *>(context));
-}
 
 void chain_segv(int signo, siginfo_t *info, void *context) {
 	const struct sigaction &prev = previous_segv;
@@ -230,21 +227,17 @@ bool once(std::once_flag &flag, bool &ok, int &error, Install install) {
 
 } // namespace
 
-void signals_program_interrupts(void *context) {
-	const greg_t *regs = static_cast<ucontext_t *>(context)->uc_mcontext.gregs;
-	if (regs[REG_RIP] == reinterpret_cast<greg_t>(&on_timer))
-		fail_restarted_call(reinterpret_cast<ucontext_t *>(regs[REG_RDX])); // its third argument
-}
 
 bool signals_install_timer() {
 	static std::once_flag flag;
 	static bool ok;
 	static int error;
 	return once(flag, ok, error, [] {
+		dl_iterate_phdr(find_own_code, nullptr);
 		freeze_signal();
 		struct sigaction sa {};
 		sigemptyset(&sa.sa_mask);
-		sa.sa_sigaction = on_timer;
+		sa.sa_sigaction = inger_on_timer; // timer_entry_x86_64.S, then program_interrupts.cpp
 		// SA_RESTART: a preemption must not make an interrupted read() or write() fail with
 		// EINTR.
 		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;

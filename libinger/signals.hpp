@@ -1,7 +1,12 @@
 // signals.hpp — the process-wide signal handlers libinger installs.
 #pragma once
 
+#include <csignal>
 #include <cstddef>
+
+// The preemption signal's handler: timer_entry_x86_64.S, which calls inger_on_timer_body
+// (program_interrupts.cpp), which calls handle_tick.
+extern "C" __attribute__((visibility("hidden"))) void inger_on_timer(int, siginfo_t *, void *);
 
 namespace inger::detail {
 
@@ -10,10 +15,13 @@ namespace inger::detail {
 bool signals_install_timer();
 bool signals_install_overflow();
 
+// The timer fired: preempt the running function, defer, or re-arm (signals.cpp).
+void handle_tick(siginfo_t *info, void *context);
+
 // The program's own signal handler (installed without SA_RESTART) is about to run in the
-// interrupted `context`: if that is our timer handler before its first instruction (both
-// signals came on the same way out of the kernel), the blocking call our handler interrupted
-// fails with EINTR, as without us.
+// interrupted `context`: if that is our timer handler before its first look at the program's
+// signals, or the restart point it just returned to, the blocking call the timer interrupted
+// fails with EINTR, as without us (program_interrupts.cpp).
 void signals_program_interrupts(void *context);
 
 // Give the calling thread an alternate signal stack if it has none (the overflow handler

@@ -11,6 +11,10 @@ extern "C" {
 void linger_testing_enter_runtime(void);
 void linger_testing_leave_runtime(void);
 
+/* Have the timer handler call `hook` (nullptr: none) after its last look at the program's own
+ * signals, just before it returns, so that a test can land a program signal in that window. */
+void linger_testing_after_last_look(void (*hook)(void));
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,7 +14,7 @@ __thread linger_critical_state *linger_critical_now __attribute__((tls_model("in
 
 namespace inger::detail {
 
-thread_local thread_state *tls_state __attribute__((tls_model("initial-exec"))) = nullptr;
+__thread thread_state *tls_state __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 

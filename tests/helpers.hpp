@@ -4,9 +4,14 @@
 
 #include <libinger.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <pthread.h>
+#include <thread>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +97,35 @@ inline void spin_us(double us) {
 	double end = now_us() + us;
 	while (now_us() < end) {
 	}
+}
+
+// A blocking call to make inside a preemptible function (the EINTR tests): launch
+// run_blocking_call with a pointer to it; it keeps the call's result and errno.
+struct blocking_call {
+	std::function<int()> blocking; // returns the call's result, errno kept
+	int result = 0;
+	int error = 0;
+};
+
+inline void run_blocking_call(void *arg) {
+	auto *c = static_cast<blocking_call *>(arg);
+	errno = 0;
+	c->result = c->blocking();
+	c->error = errno;
+}
+
+// A thread that runs `body` with `signo` blocked from its first instruction (blocking it in
+// the body would leave a window in which a process-directed signal meant for the calling
+// thread is handed to the new one).
+template <class Body>
+std::thread thread_blocking(int signo, Body body) {
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, signo);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	std::thread t(std::move(body));
+	pthread_sigmask(SIG_SETMASK, &old, nullptr);
+	return t;
 }
 
 } // namespace th

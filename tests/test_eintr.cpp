@@ -20,24 +20,14 @@
 
 namespace {
 
-struct call {
-	std::function<int()> blocking; // returns the call's result, errno kept
-	int result = 0;
-	int error = 0;
-};
-
-void run_call(void *arg) {
-	auto *c = static_cast<call *>(arg);
-	errno = 0;
-	c->result = c->blocking();
-	c->error = errno;
-}
+using call = th::blocking_call;
+using th::run_blocking_call;
 
 // Run the call in a preemptible function with 1 ms budgets until it returns; return the
 // number of preemptions it took.
 std::int64_t run_preempted(call &c) {
 	auto before = th::stats();
-	linger_t l = launch(run_call, 1000, &c);
+	linger_t l = launch(run_blocking_call, 1000, &c);
 	while (!l.is_complete) {
 		REQUIRE(l.error == LINGER_OK);
 		resume(&l, 1000);
