@@ -46,7 +46,8 @@ TEST_CASE("garbage, bad UPIDs, names with '/' or %00: 400 and close, counted - t
 	inbox box("box", {"m"});
 	std::uint16_t port = spawn(box).address.port;
 	const std::string from = "\r\nLibprocess-From: a@1.2.3.4:5\r\nContent-Length: 0\r\n\r\n";
-	CHECK(answer(port, std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 18)) == std::pair{400, true});
+	static const char garbage[] = "\x16\x03\x01\x02\x00garbage\r\n\r\n"; // a TLS hello's start, a NUL
+	CHECK(answer(port, std::string(garbage, sizeof garbage - 1)) == std::pair{400, true});
 	CHECK(answer(port, "POST /box/m HTTP/1.1\r\nLibprocess-From: not a upid\r\n\r\n") == std::pair{400, true});
 	CHECK(answer(port, "POST /box/m HTTP/1.1\r\nLibprocess-From: a@1.2.3.4:99999\r\n\r\n") == std::pair{400, true});
 	CHECK(answer(port, "POST /box/m HTTP/1.1\r\nUser-Agent: libprocess/@1.2.3.4:5\r\n\r\n") == std::pair{400, true});
