@@ -16,7 +16,7 @@
 // 127.0.0.1:0, which remote sends replace by the advertised address in Libprocess-From. The
 // port serves messages and the processes' routes (ProcessBase::route) and nothing else.
 //
-// The wire (libprocess's, facts in docs/notes: see the README):
+// The wire (libprocess's, as its sources write and read it):
 //   a message is `POST /<receiver-id>/<name>` with the payload as body. We send HTTP/1.1 with
 //   `User-Agent: libprocess/<from>`, `Libprocess-From: <from>`, `Connection: Keep-Alive`,
 //   `Host: <ip:port>`, and a non-empty body as one chunk (`Transfer-Encoding: chunked`), like
