@@ -79,19 +79,21 @@ public:
 	template <class Q, class T>
 	auto as_local(const placed<Q, T> &v) const {
 		TURQUOISE_PLACEMENT_CHECK_REMOTE(Peer, Q);
-		static_assert(!check::has_tie_to<Peer, Q> || check::tie_is_single_or_optional<Peer, Q>,
-		              "placement error: as_local() reads over a single or optional tie, and this tie "
-		              "is multiple (the note names <local peer, value's peer>): use as_local_from_all() "
-		              "or as_local_from_all_seq()");
+		if constexpr (check::has_tie_to<Peer, Q>) // (no tie: reported above)
+			static_assert(check::tie_is_single_or_optional<Peer, Q>,
+			              "placement error: as_local() reads over a single or optional tie, and this tie "
+			              "is multiple (the note names <local peer, value's peer>): use as_local_from_all() "
+			              "or as_local_from_all_seq()");
 		return one(v, static_cast<T *>(nullptr));
 	}
 
 	template <class Q, class T>
 	auto as_local_from_all(const placed<Q, T> &v) const {
 		TURQUOISE_PLACEMENT_CHECK_REMOTE(Peer, Q);
-		static_assert(!check::has_tie_to<Peer, Q> || check::tie_is_multiple<Peer, Q>,
-		              "placement error: as_local_from_all() reads over a multiple tie, and this tie is "
-		              "single or optional (the note names <local peer, value's peer>): use as_local()");
+		if constexpr (check::has_tie_to<Peer, Q>) // (no tie: reported above)
+			static_assert(check::tie_is_multiple<Peer, Q>,
+			              "placement error: as_local_from_all() reads over a multiple tie, and this tie is "
+			              "single or optional (the note names <local peer, value's peer>): use as_local()");
 		return all(v, static_cast<T *>(nullptr), [](const std::string &a, auto &&x) {
 			return std::make_pair(remote<Q>{a}, std::forward<decltype(x)>(x));
 		});
@@ -100,9 +102,10 @@ public:
 	template <class Q, class T>
 	auto as_local_from_all_seq(const placed<Q, T> &v) const {
 		TURQUOISE_PLACEMENT_CHECK_REMOTE(Peer, Q);
-		static_assert(!check::has_tie_to<Peer, Q> || check::tie_is_multiple<Peer, Q>,
-		              "placement error: as_local_from_all_seq() reads over a multiple tie, and this tie "
-		              "is single or optional (the note names <local peer, value's peer>): use as_local()");
+		if constexpr (check::has_tie_to<Peer, Q>) // (no tie: reported above)
+			static_assert(check::tie_is_multiple<Peer, Q>,
+			              "placement error: as_local_from_all_seq() reads over a multiple tie, and this tie "
+			              "is single or optional (the note names <local peer, value's peer>): use as_local()");
 		return all(v, static_cast<T *>(nullptr), [](const std::string &, auto &&x) { return std::forward<decltype(x)>(x); });
 	}
 
