@@ -67,7 +67,9 @@ void peer_runtime::start() {
 		// The program's identity in the handshake: the module and how many values it places.
 		module_ += " (" + std::to_string(state_->values.size()) + " placed values)";
 	}
-	endpoint_->start({[this](const std::string &from, const std::string &name, std::string &&body) {
+	endpoint_->start({{wire::hello, wire::welcome, wire::refuse, wire::ready, wire::subscribe, wire::unsubscribe,
+	                   wire::occurrence, wire::end, wire::request, wire::reply},
+	                  [this](const std::string &from, const std::string &name, std::string &&body) {
 		                  on_message(from, name, std::move(body));
 	                  },
 	                  [this](const std::string &address) { on_exited(address); }});
@@ -162,6 +164,7 @@ bool peer_runtime::handshake_message(const std::string &from, const std::string 
 		endpoint_->link(from);
 		send(from, wire::welcome, encode(wire::welcome_body{peer_}));
 		connection_up(from, their_peer);
+		send(from, wire::ready, "");
 		return true;
 	}
 	if (name == wire::welcome || name == wire::refuse) {
@@ -174,7 +177,7 @@ bool peer_runtime::handshake_message(const std::string &from, const std::string 
 			if (c == state_->connections.end() || c->second.up || !c->second.outgoing) {
 				failure = "an unexpected " + name + " from " + from;
 			} else {
-				promise = c->second.connecting;
+				promise = c->second.connecting; // (kept there for the ready)
 				peer = c->second.peer;
 				if (name == wire::refuse)
 					failure = "placement: " + from + " refused " + peer_ + ": " + text;
@@ -196,7 +199,19 @@ bool peer_runtime::handshake_message(const std::string &from, const std::string 
 			return true;
 		}
 		connection_up(from, peer);
-		promise->set(Nothing());
+		send(from, wire::ready, "");
+		return true;
+	}
+	if (name == wire::ready) {
+		std::shared_ptr<Promise<Nothing>> promise;
+		{
+			std::lock_guard<std::mutex> g(state_->mutex);
+			auto c = state_->connections.find(from);
+			if (c != state_->connections.end() && c->second.up)
+				promise = std::move(c->second.connecting);
+		}
+		if (promise)
+			promise->set(Nothing());
 		return true;
 	}
 	return false;
@@ -227,8 +242,9 @@ void peer_runtime::on_exited(const std::string &address) {
 		promise = c->second.connecting;
 		state_->connections.erase(c);
 	}
-	if (!was_up && promise)
-		promise->fail("placement: could not reach " + peer + " at " + address);
+	if (promise)
+		promise->fail(was_up ? "placement: " + peer + " at " + address + " left during the handshake"
+		                     : "placement: could not reach " + peer + " at " + address);
 	if (was_up)
 		connection_down(address, peer + " at " + address + " disconnected");
 }

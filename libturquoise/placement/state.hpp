@@ -17,6 +17,9 @@ namespace wire {
 constexpr const char *hello = "placement.hello";       // (peer, module, expected peer)
 constexpr const char *welcome = "placement.welcome";   // (peer)
 constexpr const char *refuse = "placement.refuse";     // (reason)
+// (empty) after a side's initial subscriptions: the connector's connect() completes on the
+// acceptor's, so that the acceptor's subscriptions are in place before the connector's code runs.
+constexpr const char *ready = "placement.ready";
 constexpr const char *subscribe = "placement.subscribe"; // (index, subscription, type)
 constexpr const char *unsubscribe = "placement.unsubscribe"; // (subscription)
 constexpr const char *occurrence = "placement.occurrence"; // (subscription, payload)
@@ -44,7 +47,7 @@ struct peer_runtime::state {
 		std::string peer;
 		bool up = false;            // handshake done
 		bool outgoing = false;      // we connected (a promise waits for the welcome)
-		std::shared_ptr<Promise<Nothing>> connecting;
+		std::shared_ptr<Promise<Nothing>> connecting; // completed by the acceptor's ready
 	};
 	std::map<std::string, connection> connections; // by address
 

@@ -13,12 +13,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace turquoise::placement {
 
 class endpoint {
 public:
 	struct handlers {
+		std::vector<std::string> names; // the message names to deliver (others are not ours)
 		std::function<void(const std::string &from, const std::string &name, std::string &&body)> message;
 		std::function<void(const std::string &address)> exited;
 	};
