@@ -68,7 +68,11 @@ public:
 	// Leave every peer now (as destruction does).
 	void stop() { rt_->stop(); }
 
+	// Keep `owner` (e.g. the runtime the endpoint lives in) alive until after the instance.
+	void keep(std::shared_ptr<void> owner) { owner_ = std::move(owner); }
+
 private:
+	std::shared_ptr<void> owner_; // (first: destroyed last)
 	std::unique_ptr<detail::peer_runtime> rt_;
 	std::unique_ptr<Module> module_;
 };
