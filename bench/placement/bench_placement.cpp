@@ -13,6 +13,7 @@
 // Compare each /event figure with its /raw yardstick (ratios; the machine is shared and noisy).
 #include <turquoise/placement.hpp>
 #include <turquoise/placement/remote.hpp>
+#include <turquoise/process/dispatch.hpp>
 #include <turquoise/process/process.hpp>
 
 #include <benchmark/benchmark.h>
