@@ -34,10 +34,11 @@ struct event_state {
 		unique_function<void(const T &)> f;
 		std::atomic<bool> active{true};
 	};
-	// An occurrence, or the end (value empty; failure set if it failed).
+	// An occurrence, or the end (value empty; failed with a message, or not).
 	struct item {
 		std::optional<T> value;
-		std::optional<std::string> failure;
+		bool failed = false;
+		std::string failure;
 	};
 
 	std::mutex mutex;
@@ -88,8 +89,8 @@ struct event_state {
 					gone.swap(observers);
 					delivering = false;
 				}
-				if (it.failure)
-					end.fail(*it.failure);
+				if (it.failed)
+					end.fail(it.failure);
 				else
 					end.set(Nothing());
 				return;
@@ -130,6 +131,7 @@ bool Event<T>::end() const {
 template <class T>
 bool Event<T>::fail(const std::string &message) const {
 	typename detail::event_state<T>::item it;
+	it.failed = true;
 	it.failure = message;
 	return state_->push_and_deliver(std::move(it));
 }
