@@ -171,7 +171,7 @@ struct child {
 };
 
 template <class P>
-bool eventually(P pred, std::chrono::milliseconds limit = 10s) {
+bool eventually(P pred, std::chrono::milliseconds limit = 30s) { // (loose: ASan on a loaded VM)
 	auto deadline = std::chrono::steady_clock::now() + limit;
 	while (!pred() && std::chrono::steady_clock::now() < deadline)
 		std::this_thread::sleep_for(10ms);
