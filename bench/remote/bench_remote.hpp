@@ -6,6 +6,12 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
+#include <climits>
+#include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,8 +24,11 @@ constexpr std::size_t kLarge = 64 * 1024; // bytes: the large one-way payload
 // One-way: messages per iteration (a burst, then a flush the peer answers).
 constexpr int batch_for(std::size_t payload) { return payload <= 1024 ? 20000 : 1000; }
 
-// A one-shot flag a runtime thread raises and the benchmark thread waits for (a futex wake on
-// the raising side, so it is safe from preemptible pool tasks), with the outcome.
+// A one-shot flag a runtime thread raises and the benchmark thread waits for, with the
+// outcome. A futex word: raising it is a store and a wake-up system call, safe from
+// preemptible pool tasks; waiting gives up after kPatience (a lost message must not hang the
+// benchmark).
+constexpr std::chrono::seconds kPatience{30};
 class Done {
 public:
 	void reset() {
@@ -30,16 +39,25 @@ public:
 		if (!ok)
 			ok_.store(false, std::memory_order_relaxed);
 		flag_.store(1, std::memory_order_release);
-		flag_.notify_all();
+		syscall(SYS_futex, &flag_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 	}
+	// The outcome; false also when nothing was signalled within kPatience.
 	bool wait() {
-		while (flag_.load(std::memory_order_acquire) == 0)
-			flag_.wait(0, std::memory_order_acquire);
+		const auto deadline = std::chrono::steady_clock::now() + kPatience;
+		while (flag_.load(std::memory_order_acquire) == 0) {
+			const auto left = deadline - std::chrono::steady_clock::now();
+			if (left <= std::chrono::nanoseconds(0))
+				return false;
+			const auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
+			timespec timeout{static_cast<time_t>(s.count()),
+			                 static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - s).count())};
+			syscall(SYS_futex, &flag_, FUTEX_WAIT_PRIVATE, 0, &timeout, nullptr, 0);
+		}
 		return ok_.load(std::memory_order_relaxed);
 	}
 
 private:
-	std::atomic<unsigned> flag_{0};
+	std::atomic<std::uint32_t> flag_{0};
 	std::atomic<bool> ok_{true};
 };
 
