@@ -5,7 +5,10 @@
 #include <turquoise/guarded_lock.hpp>
 #include <turquoise/process/process.hpp>
 
+#include "remote/network.hpp"
 #include "runtime_hooks.hpp"
+
+#include <arpa/inet.h>
 
 #include <atomic>
 #include <cerrno>
@@ -41,7 +44,18 @@ const char *variable(const char *name) {
 	return v && *v ? v : nullptr;
 }
 
+// A dotted IPv4 address, or std::invalid_argument naming the variable.
+std::string parse_ip(const char *name, const char *text) {
+	in_addr a{};
+	if (inet_pton(AF_INET, text, &a) != 1)
+		throw std::invalid_argument(std::string("turquoise: ") + name + "=\"" + text +
+		                            "\": expected an IPv4 address (a.b.c.d)");
+	return text;
+}
+
 } // namespace
+
+runtime_options runtime_options::from_environment() { return from_environment(runtime_options{}); }
 
 runtime_options runtime_options::from_environment(runtime_options o) {
 	if (const char *v = variable("LIBPROCESS_NUM_WORKER_THREADS"))
@@ -55,20 +69,45 @@ runtime_options runtime_options::from_environment(runtime_options o) {
 	}
 	if (const char *v = variable("INGER_FAIRNESS"))
 		o.pool.fairness = static_cast<unsigned>(parse_number("INGER_FAIRNESS", v, 1, 1024));
+	if (const char *v = variable("LIBPROCESS_IP"))
+		o.network.ip = parse_ip("LIBPROCESS_IP", v);
+	if (const char *v = variable("LIBPROCESS_PORT"))
+		o.network.port = static_cast<std::uint16_t>(parse_number("LIBPROCESS_PORT", v, 0, 65535));
+	if (const char *v = variable("LIBPROCESS_ADVERTISE_IP"))
+		o.network.advertise_ip = parse_ip("LIBPROCESS_ADVERTISE_IP", v);
+	if (const char *v = variable("LIBPROCESS_ADVERTISE_PORT"))
+		o.network.advertise_port =
+		    static_cast<std::uint16_t>(parse_number("LIBPROCESS_ADVERTISE_PORT", v, 1, 65535));
 	return o;
 }
 
 runtime::runtime(runtime_options options)
-    : owned_(std::make_unique<pool>(options.pool)), workers_(owned_.get()) {}
+    : owned_(std::make_unique<pool>(options.pool)), workers_(owned_.get()), network_options_(options.network),
+      network_(std::make_shared<detail::network>(*workers_, options.network)) {
+	if (options.network.listen)
+		if (Try<Address> a = listen(); a.isError())
+			throw std::runtime_error("turquoise: " + a.error());
+}
 
-runtime::runtime(pool &workers) : workers_(&workers) {}
+runtime::runtime(pool &workers, network_options network)
+    : workers_(&workers), network_options_(network), network_(std::make_shared<detail::network>(workers, network)) {
+	if (network.listen)
+		if (Try<Address> a = listen(); a.isError())
+			throw std::runtime_error("turquoise: " + a.error());
+}
 
 runtime::~runtime() {
 	if (installed.load() == this) {
 		std::fputs("turquoise: a runtime was destroyed while a runtime_scope installs it\n", stderr);
 		std::abort();
 	}
+	network_->stop(); // before the pool: its connections are driven by the pool's reactor
 }
+
+Try<Address> runtime::listen() { return network_->listen(); }
+Option<Address> runtime::address() const { return network_->address(); }
+Option<Address> runtime::bound_address() const { return network_->bound(); }
+network_stats runtime::network() const { return network_->stats(); }
 
 runtime &runtime::current() {
 	if (runtime *r = installed.load(std::memory_order_acquire))

@@ -18,6 +18,10 @@
 //   INGER_QUANTUM_US=N (1..10^9) or "off"              runtime_options::pool.quantum
 //                                                       (off: turquoise::no_preemption)
 //   INGER_FAIRNESS=N (1..1024)                          runtime_options::pool.fairness
+//   LIBPROCESS_IP=a.b.c.d                               runtime_options::network.ip
+//   LIBPROCESS_PORT=N (0..65535)                        runtime_options::network.port
+//   LIBPROCESS_ADVERTISE_IP=a.b.c.d                     runtime_options::network.advertise_ip
+//   LIBPROCESS_ADVERTISE_PORT=N (1..65535)              runtime_options::network.advertise_port
 // An invalid value throws std::invalid_argument naming the variable, the value and what is
 // expected (from the first use of the default runtime, if that is where it is read). An empty
 // variable counts as unset. libinger's INGER_STACK_SIZE and INGER_SIGNAL are read by
@@ -26,31 +30,56 @@
 #ifndef TURQUOISE_RUNTIME_HPP
 #define TURQUOISE_RUNTIME_HPP
 
+#include <turquoise/async/option.hpp>
+#include <turquoise/async/try.hpp>
 #include <turquoise/pool.hpp>
+#include <turquoise/process/network.hpp>
+#include <turquoise/process/pid.hpp>
 
 #include <memory>
 
 namespace turquoise {
 
+namespace detail {
+struct network; // the runtime's TCP side (libturquoise/remote)
+}
+
 struct runtime_options {
 	pool_options pool;
+	network_options network{}; // process/network.hpp
 
 	// `defaults` with the environment variables above applied; std::invalid_argument if one
 	// is invalid.
-	static runtime_options from_environment(runtime_options defaults = {});
+	static runtime_options from_environment(runtime_options defaults);
+	static runtime_options from_environment(); // from runtime_options{}
 };
 
 class runtime {
 public:
 	explicit runtime(runtime_options options = {});
 	// A runtime over a pool the caller owns (it must outlive the runtime and its scopes).
-	explicit runtime(pool &workers);
+	explicit runtime(pool &workers, network_options network = {});
 	// Destroying a runtime that a live scope still installs is a bug: it aborts.
 	~runtime();
 	runtime(const runtime &) = delete;
 	runtime &operator=(const runtime &) = delete;
 
 	pool &workers() const { return *workers_; }
+
+	// Listen on network.ip:network.port now, if not yet (process/network.hpp). The advertised
+	// address (what UPIDs of this runtime's processes carry), or an Error naming the address
+	// that could not be bound. Idempotent: later calls return the same address.
+	Try<Address> listen();
+	// The advertised address once listening; None before.
+	Option<Address> address() const;
+	// The address actually bound (differs from address() when advertising another); None
+	// before listening.
+	Option<Address> bound_address() const;
+	network_stats network() const;
+	const network_options &network_settings() const { return network_options_; }
+
+	// Internal: the network side (made with the runtime; it binds on listen()).
+	detail::network &network_state() const { return *network_; }
 
 	// The runtime of the innermost live scope, else the default runtime.
 	static runtime &current();
@@ -60,6 +89,9 @@ public:
 private:
 	std::unique_ptr<pool> owned_;
 	pool *workers_;
+	network_options network_options_;
+	std::shared_ptr<detail::network> network_; // stopped before the pool (outbound
+	                                           // connections hold it weakly)
 };
 
 // Installs a runtime for its lifetime (scopes nest, innermost wins; create and destroy them

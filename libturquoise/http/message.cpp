@@ -158,6 +158,8 @@ void append_response(std::string &out, const Response &r, bool keep_alive, bool 
 	out += reason_phrase(status);
 	out += "\r\n";
 	for (const header &h : r.headers) {
+		if (detail::iequals(h.name, "Connection"))
+			continue; // written below, from the connection's state
 		out += h.name;
 		out += ": ";
 		out += h.value;

@@ -2,6 +2,7 @@
 // write the answers in request order (see server_state.hpp and turquoise/http/server.hpp).
 #include "server_state.hpp"
 #include "socket.hpp"
+#include "text.hpp"
 
 #include <turquoise/guarded_lock.hpp>
 
@@ -99,6 +100,9 @@ void server_connection::fill(std::uint64_t seq, const Future<Response> &f) {
 		return;
 	if (f.isReady()) {
 		const Response &r = f.get();
+		// A handler may end the connection after its answer (e.g. a refused message).
+		if (auto connection = r.find_header("Connection"); connection && iequals(*connection, "close"))
+			s.keep_alive = false;
 		append_response(s.bytes, r, s.keep_alive, s.head);
 		if (r.reader && !s.head)
 			s.stream = r.reader;

@@ -15,6 +15,8 @@
 #include <turquoise/process/process.hpp>
 #include <turquoise/process/wrapper.hpp>
 
+#include "../remote/events.hpp"
+#include "../remote/network.hpp"
 #include "../runtime_hooks.hpp"
 #include "mailbox.hpp"
 
@@ -134,6 +136,7 @@ struct process_table {
 	std::atomic<std::uint64_t> preemptions{0};
 	std::atomic<std::uint64_t> dropped{0};
 	std::atomic<std::uint64_t> busy{0};
+	std::atomic<std::uint64_t> unhandled{0};
 
 	std::mutex ids_mutex;
 	std::unordered_map<std::string, std::uint64_t> ids;
@@ -181,7 +184,12 @@ std::shared_ptr<record> registry::find(const UPID &pid) {
 	shard &s = of(pid.id);
 	guarded_lock lock(s.mutex);
 	auto it = s.map.find(pid.id);
-	if (it == s.map.end() || !(it->second->pid.address == pid.address))
+	if (it == s.map.end())
+		return nullptr;
+	// The address the process was spawned with, or any other of this program's (a process
+	// spawned before its runtime listened carries the placeholder; peers name it by ours).
+	const Address &a = it->second->pid.address;
+	if (!(a == pid.address) && !(is_local(a) && is_local(pid.address)))
 		return nullptr;
 	return it->second;
 }
@@ -266,7 +274,7 @@ void drop_chain(event *e) {
 	process_table &R = rt();
 	while (e) {
 		event *next = e->next;
-		if (e->what == event::kind::dispatch)
+		if (e->what == event::kind::dispatch || e->what == event::kind::message)
 			R.dropped.fetch_add(1, std::memory_order_relaxed);
 		destroy(e);
 		e = next;
@@ -310,14 +318,19 @@ void inject_terminate(const std::shared_ptr<record> &r, event *e) {
 
 bool filtered(record &r, const event &e) {
 	process_table &R = rt();
-	if (e.spoofed || e.what != event::kind::dispatch || !R.filter.load(std::memory_order_acquire))
+	bool message = e.what == event::kind::message;
+	if (e.spoofed || !(e.what == event::kind::dispatch || message) || !R.filter.load(std::memory_order_acquire))
 		return false;
 	guarded_lock lock(R.filter_mutex); // also a critical section: the filter is not preempted
 	Filter *f = R.filter.load();
 	if (!f)
 		return false;
-	DispatchEvent event{r.pid, e.method};
 	try {
+		if (message) {
+			MessageEvent event{static_cast<const message_event &>(e).message};
+			return f->filter(r.pid, event);
+		}
+		DispatchEvent event{r.pid, e.method};
 		return f->filter(r.pid, event);
 	} catch (...) {
 		fatal("exception escaped a dispatch filter", r.pid.id);
@@ -452,10 +465,14 @@ bool deliver(const UPID &to, event *e) {
 	} else if (auto r = lookup(to); r && enqueue(r, e)) {
 		return true;
 	}
-	if (e->what == event::kind::dispatch)
+	if (e->what == event::kind::dispatch || e->what == event::kind::message)
 		rt().dropped.fetch_add(1, std::memory_order_relaxed);
 	destroy(e);
 	return false;
+}
+
+void count_unparsed_message(const UPID &, const std::string &) {
+	rt().unhandled.fetch_add(1, std::memory_order_relaxed);
 }
 
 UPID self_of(const ProcessBase &process) { return process.self(); }
@@ -477,6 +494,28 @@ bool manage_after_termination(const UPID &pid, ProcessBase *process) {
 using detail::critical;
 using detail::record;
 using detail::rt;
+
+namespace detail {
+void count_unhandled() { rt().unhandled.fetch_add(1, std::memory_order_relaxed); }
+
+bool deliver_by_id(const std::string &id, event *e) {
+	if (auto r = rt().processes.find(UPID(id)); r && enqueue(r, e))
+		return true;
+	if (e->what == event::kind::dispatch || e->what == event::kind::message)
+		rt().dropped.fetch_add(1, std::memory_order_relaxed);
+	destroy(e);
+	return false;
+}
+
+UPID find_local(const std::string &id) {
+	auto r = rt().processes.find(UPID(id));
+	if (!r)
+		return UPID();
+	UPID pid = r->pid;
+	pid.reference = r;
+	return pid;
+}
+} // namespace detail
 
 namespace ID {
 std::string generate(const std::string &prefix) {
@@ -570,6 +609,10 @@ UPID spawn(ProcessBase *process, bool manage) {
 		// A new mailbox is "scheduled": the first run (posted below) calls initialize().
 		pid = process->self();
 		pid.reference = nullptr;
+		// A process of a listening runtime is named by its address (network.hpp).
+		if (pid.address.unspecified())
+			if (auto a = runtime::current().address(); a.isSome())
+				pid.address = a.get();
 		r->pid = pid; // no reference: the record would own itself
 		pid.reference = r;
 	}
@@ -585,6 +628,7 @@ UPID spawn(ProcessBase *process, bool manage) {
 	if (quantum != no_preemption)
 		r->slice = quantum / 4;
 	detail::access::pid(*process).reference = r;
+	detail::access::pid(*process).address = pid.address;
 	detail::access::rec(*process) = r;
 	R.spawned.fetch_add(1, std::memory_order_relaxed);
 	// Messages may have been delivered since the registration (by id): they wait in the
@@ -650,6 +694,7 @@ RuntimeStats ProcessManager::stats() {
 	s.handler_preemptions = R.preemptions.load();
 	s.dropped = R.dropped.load();
 	s.busy = R.busy.load();
+	s.unhandled = R.unhandled.load();
 	return s;
 }
 

@@ -1,4 +1,5 @@
-// testing.cpp — the dispatch expectations of turquoise/process/testing.hpp, as one Filter.
+// testing.cpp — the dispatch and message expectations of turquoise/process/testing.hpp, as
+// one Filter.
 #include <turquoise/process/testing.hpp>
 
 #include <turquoise/guarded_lock.hpp>
@@ -23,8 +24,25 @@ struct expectation {
 	std::atomic<std::uint64_t> hits{0};
 	Promise<Nothing> promise;      // the *_once kinds
 
+	// Message expectations (FUTURE_MESSAGE ...): name, sender, receiver.
+	bool for_message = false;
+	std::string name;
+	UPID from, to;
+	Promise<Message> message;      // the *_once kinds
+
 	bool matches(const DispatchEvent &e) const {
-		return active && (pid.id.empty() || pid == e.pid) && method == e.method;
+		return active && !for_message && (pid.id.empty() || pid == e.pid) && method == e.method;
+	}
+	bool matches(const Message &m) const {
+		return active && for_message && (name.empty() || name == m.name) && same(from, m.from) && same(to, m.to);
+	}
+	// An empty pattern matches any UPID; a placeholder address matches by id only.
+	static bool same(const UPID &pattern, const UPID &pid) {
+		if (pattern.id.empty())
+			return true;
+		if (pattern.id != pid.id)
+			return false;
+		return pattern.address.unspecified() || pattern.address == pid.address;
 	}
 };
 
@@ -32,7 +50,11 @@ namespace {
 
 class testing_filter final : public Filter {
 public:
-	bool filter(const UPID &, const DispatchEvent &e) override {
+	bool filter(const UPID &, const DispatchEvent &e) override { return consume(e, nullptr); }
+	bool filter(const UPID &, const MessageEvent &e) override { return consume(e.message, &e.message); }
+
+	template <class Event>
+	bool consume(const Event &e, const Message *m) {
 		std::shared_ptr<expectation> hit;
 		{
 			guarded_lock lock(mutex_);
@@ -54,8 +76,12 @@ public:
 		}
 		if (!hit)
 			return false;
-		if (hit->what == expectation::kind::observe_once || hit->what == expectation::kind::drop_once)
-			hit->promise.set(Nothing());
+		if (hit->what == expectation::kind::observe_once || hit->what == expectation::kind::drop_once) {
+			if (m)
+				hit->message.set(*m);
+			else
+				hit->promise.set(Nothing());
+		}
 		return hit->what != expectation::kind::observe_once;
 	}
 
@@ -65,6 +91,23 @@ public:
 		x->pid.reference.reset();
 		x->method = method;
 		x->what = what;
+		return add(x);
+	}
+
+	std::shared_ptr<expectation> add(const std::string &name, const UPID &from, const UPID &to,
+	                                 expectation::kind what) {
+		auto x = std::make_shared<expectation>();
+		x->for_message = true;
+		x->name = name;
+		x->from = from;
+		x->from.reference.reset();
+		x->to = to;
+		x->to.reference.reset();
+		x->what = what;
+		return add(x);
+	}
+
+	std::shared_ptr<expectation> add(std::shared_ptr<expectation> x) {
 		{
 			guarded_lock lock(mutex_);
 			list_.push_back(x);
@@ -128,5 +171,16 @@ DispatchWatch expect_no_dispatches(const UPID &pid, MethodId method) {
 	return DispatchWatch(internal::the_filter().add(pid, method, expectation::kind::watch));
 }
 void clear_dispatch_expectations() { internal::the_filter().clear(); }
+
+Future<Message> future_message(const std::string &name, const UPID &from, const UPID &to) {
+	return internal::the_filter().add(name, from, to, expectation::kind::observe_once)->message.future();
+}
+Future<Message> drop_message(const std::string &name, const UPID &from, const UPID &to) {
+	return internal::the_filter().add(name, from, to, expectation::kind::drop_once)->message.future();
+}
+MessageWatch drop_messages(const std::string &name, const UPID &from, const UPID &to) {
+	return MessageWatch(internal::the_filter().add(name, from, to, expectation::kind::drop_all));
+}
+void clear_message_expectations() { internal::the_filter().clear(); }
 
 } // namespace turquoise::testing

@@ -1,4 +1,9 @@
-// turquoise/process/filter.hpp — a global hook consulted before a dispatch is served.
+// turquoise/process/filter.hpp — a global hook consulted before a dispatch or a message is
+// served.
+//
+// Messages (message.hpp), local or received from the network, are shown to
+// f.filter(process, MessageEvent) the same way, right before their handler would run;
+// returning true drops the message (RuntimeStats::dropped counts it).
 //
 // When a filter is installed (filter(&f)), every dispatch is shown to f.filter()
 // in the receiving process's context, right before its handler would run; returning true
@@ -12,6 +17,7 @@
 #define TURQUOISE_PROCESS_FILTER_HPP
 
 #include <turquoise/process/event.hpp>
+#include <turquoise/process/message.hpp>
 #include <turquoise/process/pid.hpp>
 
 namespace turquoise {
@@ -33,6 +39,8 @@ public:
 	// True: drop the dispatch (default: keep it). `process`: the receiving process (also
 	// event.pid), as in libprocess's Filter::filter(const UPID&, const DispatchEvent&).
 	virtual bool filter(const UPID & /*process*/, const DispatchEvent & /*event*/) { return false; }
+	// True: drop the message (default: keep it).
+	virtual bool filter(const UPID & /*process*/, const MessageEvent & /*event*/) { return false; }
 };
 
 // Install a filter (nullptr removes it). The filter must outlive its installation.

@@ -1,9 +1,10 @@
 // turquoise/process/pid.hpp — process identities: UPID (untyped) and PID<T> (typed), and
 // ID::generate() for unique process ids.
 //
-// A UPID names a process by its id string plus the address of the runtime it lives in
-// (this runtime is local only: the address is always 127.0.0.1:0 unless given). Its textual
-// form is "id@host:port". A UPID obtained from a spawned process (self(), spawn()) also
+// A UPID names a process by its id string plus the address of the runtime it lives in: the
+// runtime's advertised address once it listens (runtime::listen(), network.hpp), else the
+// placeholder 127.0.0.1:0 ("this program"). Its textual form is "id@host:port", as on
+// libprocess's wire. A UPID obtained from a spawned process (self(), spawn()) also
 // carries a direct reference to the process's runtime record, so that dispatching through
 // it needs no registry lookup, and it never reaches a later process of the same id; a UPID
 // made from a string is resolved through the registry.
@@ -11,11 +12,14 @@
 #ifndef TURQUOISE_PROCESS_PID_HPP
 #define TURQUOISE_PROCESS_PID_HPP
 
+#include <turquoise/async/try.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -40,6 +44,9 @@ struct Address {
 	friend bool operator==(const Address &a, const Address &b) {
 		return a.port == b.port && a.host == b.host;
 	}
+	// The placeholder of a runtime that does not listen (yet): "this program".
+	bool unspecified() const { return port == 0 && host == "127.0.0.1"; }
+	std::string str() const { return host + ':' + std::to_string(port); }
 	friend bool operator<(const Address &a, const Address &b) {
 		return a.host < b.host || (a.host == b.host && a.port < b.port);
 	}
@@ -56,6 +63,11 @@ public:
 
 	// "id@host:port" (or just "id"); an unparsable string gives an empty UPID.
 	static UPID parse(const std::string &text);
+	// Strict "id@host:port", as a peer's Libprocess-From must be: an id of printable ASCII
+	// without '@', '/', '%' or spaces (1..255 bytes), '@', a host (dotted IPv4, or a name of
+	// letters, digits, '-' and '.'), ':', a decimal port 0..65535 without sign or leading
+	// zeros. An Error says what is wrong ("invalid UPID 'x': ...").
+	static Try<UPID> parse_strict(std::string_view text);
 
 	explicit operator bool() const { return !id.empty(); }
 	std::string str() const;

@@ -45,6 +45,10 @@
 //   task was suspended. (A suspension in the run task's few instructions between two
 //   handlers counts for the second; a handler that itself launches preemptible functions
 //   which get preempted also counts.)
+// - Messages (message.hpp, network.hpp): install() a handler per message name, send() to
+//   any UPID, local or remote; link() to a process to get exited() when it terminates or its
+//   host is lost; route() serves HTTP requests for /<id>/<path> on the runtime's port. All
+//   handlers run in the process's context, one event at a time, in mailbox order.
 // - Blocking: wait() blocks its thread; it throws std::logic_error when called from a task
 //   of the runtime's pool (it would block a worker): use when_terminated() there.
 #ifndef TURQUOISE_PROCESS_PROCESS_HPP
@@ -54,16 +58,22 @@
 #include <turquoise/async/future.hpp>
 #include <turquoise/async/nothing.hpp>
 #include <turquoise/async/option.hpp>
+#include <turquoise/http/message.hpp>
 #include <turquoise/pool.hpp>
 #include <turquoise/process/event.hpp>
+#include <turquoise/process/message.hpp>
 #include <turquoise/process/pid.hpp>
 #include <turquoise/runtime.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
+#include <utility>
 
 namespace turquoise {
 
@@ -89,7 +99,17 @@ struct RuntimeStats {
 	std::uint64_t handler_preemptions = 0; // handlers preempted at least once
 	std::uint64_t dropped = 0;             // dispatches dropped: filtered, or to a dead process
 	std::uint64_t busy = 0;                // processes with work queued or running now
+	std::uint64_t unhandled = 0;           // messages dropped: no handler for their name
 };
+
+namespace detail {
+struct messaging; // the message, link and route machinery's access (libturquoise/remote)
+// Is the first of P... `const UPID &` (a protobuf handler that takes the sender)?
+template <class... P>
+struct takes_sender : std::false_type {};
+template <class... P>
+struct takes_sender<const UPID &, P...> : std::true_type {};
+} // namespace detail
 
 class ProcessBase {
 public:
@@ -105,16 +125,65 @@ public:
 	// This process's counters (zero before it is spawned; final ones once it terminated).
 	ProcessStats stats() const;
 
+	// libprocess's handler types.
+	using MessageHandler = std::function<void(const UPID &from, std::string &&body)>;
+	using HttpRequestHandler = std::function<Future<http::Response>(const http::Request &)>;
+
 protected:
 	// Run in the process's context: before its first message, and when it terminates.
 	virtual void initialize() {}
 	virtual void finalize() {}
+	// A process this one linked to has terminated, or its host was lost (libprocess:
+	// exited). Called once per link, in this process's context.
+	virtual void exited(const UPID & /*pid*/) {}
+
+	// Handle messages named `name` (replaces an earlier handler of that name). Call it from
+	// the constructor or in the process's context (initialize(), a handler).
+	void install(const std::string &name, MessageHandler handler);
+
+	// Send a message from self() (message.hpp). Never blocks; see there for order and loss.
+	void send(const UPID &to, const std::string &name, std::string body = {});
+	void send(const UPID &to, const std::string &name, const char *data, std::size_t length) {
+		send(to, name, std::string(data, length));
+	}
+	// A protobuf message M (anything with SerializeToString and GetTypeName): its full type
+	// name is the message name. (Header template: libturquoise does not link protobuf.)
+	template <class M, class = decltype(std::declval<const M &>().SerializeToString(nullptr))>
+	void send(const UPID &to, const M &message) {
+		std::string body;
+		message.SerializeToString(&body);
+		send(to, message.GetTypeName(), std::move(body));
+	}
+	// The sender of the message being handled (empty outside a message handler).
+	const UPID &from() const { return from_; }
+	// Send a protobuf to the sender of the message being handled (libprocess's reply()).
+	template <class M, class = decltype(std::declval<const M &>().SerializeToString(nullptr))>
+	void reply(const M &message) {
+		send(from_, message);
+	}
+
+	// Watch `to`: when it terminates (for a remote one: when its runtime says so, or the
+	// connection to its address closes, is refused or resets) this process gets exited(to),
+	// once. Linking twice to one process watches it once. A remote link opens (or reuses) a
+	// persistent connection to the address. Returns `to`.
+	UPID link(const UPID &to);
+
+	// Serve HTTP requests for /<id><name> (and /<id><name>/..., the longest route wins) on
+	// the runtime's port. name starts with '/'. The handler runs in the process's context;
+	// its failed future answers 500. `help` is kept for libprocess compatibility.
+	void route(const std::string &name, const Option<std::string> &help, HttpRequestHandler handler);
+	void route(const std::string &name, HttpRequestHandler handler) { route(name, None(), std::move(handler)); }
 
 private:
 	friend struct detail::record;
 	friend struct detail::access;
+	friend struct detail::messaging;
 	UPID pid_;
 	std::shared_ptr<detail::record> record_; // since spawn (kept for stats())
+	// Touched in the process's context only (and before spawn).
+	std::unordered_map<std::string, MessageHandler> handlers_;
+	std::map<std::string, HttpRequestHandler, std::less<>> routes_;
+	UPID from_; // sender of the message being handled
 };
 
 // CRTP base: class P : public Process<P>. ProcessBase is a virtual base, so the most derived
@@ -126,6 +195,49 @@ public:
 
 protected:
 	Process() = default;
+
+	using ProcessBase::install;
+	using ProcessBase::route;
+
+	// install("name", &T::handler): handler(const UPID &from, std::string &&body), or
+	// (const UPID &, const std::string &).
+	void install(const std::string &name, void (T::*method)(const UPID &, std::string &&)) {
+		T *t = static_cast<T *>(this);
+		install(name, MessageHandler([t, method](const UPID &from, std::string &&body) {
+			        (t->*method)(from, std::move(body));
+		        }));
+	}
+	void install(const std::string &name, void (T::*method)(const UPID &, const std::string &)) {
+		T *t = static_cast<T *>(this);
+		install(name, MessageHandler([t, method](const UPID &from, std::string &&body) {
+			        (t->*method)(from, body);
+		        }));
+	}
+
+	// Protobuf messages (libprocess's ProtobufProcess::install): the handler runs for messages
+	// named M's full type name whose body parses as an M (others are dropped, counted as
+	// unhandled). M needs ParseFromString and GetTypeName only: header templates, so
+	// libturquoise does not link protobuf.
+	//   install<M>(&T::f)                 f(const M &)
+	//   install<M>(&T::f)                 f(const UPID &from, const M &)
+	//   install<M>(&T::f, &M::a, &M::b)   f(const UPID &from, a, b): the fields' values
+	//   install<M>(&T::f, &M::a, ...)     f(a, ...) without the sender
+	template <class M>
+	void install(void (T::*method)(const M &));
+	template <class M>
+	void install(void (T::*method)(const UPID &, const M &));
+	template <class M, class... P, class F1, class... F>
+	void install(void (T::*method)(const UPID &, P...), F1 field, F... fields);
+	template <class M, class... P, class F1, class... F,
+	          class = std::enable_if_t<!detail::takes_sender<P...>::value>>
+	void install(void (T::*method)(P...), F1 field, F... fields);
+
+	// route("/path", &T::handler): Future<http::Response> handler(const http::Request &).
+	void route(const std::string &name, const Option<std::string> &help,
+	           Future<http::Response> (T::*method)(const http::Request &)) {
+		T *t = static_cast<T *>(this);
+		route(name, help, HttpRequestHandler([t, method](const http::Request &r) { return (t->*method)(r); }));
+	}
 };
 
 // Start running `process`. Returns its pid, or an empty UPID if this very process is running
@@ -193,5 +305,7 @@ bool initialize();
 void finalize(bool finalize_wsa = false);
 
 } // namespace turquoise
+
+#include <turquoise/process/detail/protobuf.hpp>
 
 #endif

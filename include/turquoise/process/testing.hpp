@@ -14,6 +14,20 @@
 //   clear_dispatch_expectations()  forget them all and uninstall the testing filter (call it
 //                       at the end of a test; the expectations are global)
 //
+// Messages (message.hpp), matched by name, sender and receiver where they are handled (the
+// receiving side: a test sees the messages its own program receives):
+//   Future<Message> m = FUTURE_MESSAGE(name, from, to);  the next matching message, which is
+//                       then handled as usual
+//   Future<Message> d = DROP_MESSAGE(name, from, to);    the next matching message is dropped
+//   Future<M> p = FUTURE_PROTOBUF(M(), from, to);        as FUTURE_MESSAGE for M's type name,
+//   Future<M> q = DROP_PROTOBUF(M(), from, to);          the body parsed as an M
+//   MessageWatch w = DROP_MESSAGES(name, from, to);      drop every matching message from now
+//   clear_message_expectations()  forget every expectation, dispatch and message alike (as
+//                       clear_dispatch_expectations() does)
+// name "" (or any_name), from/to any_process: match any. A UPID whose address is the
+// placeholder 127.0.0.1:0 matches by id only; others by id and address. Messages from
+// post() are matched like any other (post is how a test spoofs a sender).
+//
 // pid: the receiving process; an empty UPID() (or `any_process`) matches every process. A
 // method of `nullptr` (MethodId{}) matches lambda dispatches. Matching is done in the
 // receiving process's context, right before the handler would run (see filter.hpp).
@@ -29,11 +43,13 @@
 #ifndef TURQUOISE_PROCESS_TESTING_HPP
 #define TURQUOISE_PROCESS_TESTING_HPP
 
+#include <turquoise/async/failure.hpp>
 #include <turquoise/async/future.hpp>
 #include <turquoise/async/nothing.hpp>
 #include <turquoise/process/dispatch.hpp>
 #include <turquoise/process/event.hpp>
 #include <turquoise/process/filter.hpp>
+#include <turquoise/process/message.hpp>
 #include <turquoise/process/pid.hpp>
 
 #include <cstdint>
@@ -43,6 +59,7 @@
 namespace turquoise::testing {
 
 inline const UPID any_process{};
+inline const std::string any_name{};
 
 namespace internal {
 struct expectation;
@@ -63,6 +80,23 @@ Future<Nothing> drop_dispatch(const UPID &pid, MethodId method);
 DispatchWatch drop_dispatches(const UPID &pid, MethodId method);
 DispatchWatch expect_no_dispatches(const UPID &pid, MethodId method);
 void clear_dispatch_expectations();
+
+using MessageWatch = DispatchWatch; // count(): messages dropped; cancel(): stop dropping
+Future<Message> future_message(const std::string &name, const UPID &from, const UPID &to);
+Future<Message> drop_message(const std::string &name, const UPID &from, const UPID &to);
+MessageWatch drop_messages(const std::string &name, const UPID &from, const UPID &to);
+void clear_message_expectations();
+
+// The message's body parsed as an M (a failed future if it does not parse).
+template <class M>
+Future<M> parse_protobuf(Future<Message> message) {
+	return message.then([](const Message &m) -> Future<M> {
+		M out;
+		if (!out.ParseFromString(m.body))
+			return Failure("message '" + m.name + "' does not parse as " + out.GetTypeName());
+		return out;
+	});
+}
 
 inline MethodId method_id(std::nullptr_t) { return MethodId{}; }
 template <class M, class = std::enable_if_t<std::is_member_function_pointer_v<M>>>
@@ -89,6 +123,15 @@ auto spoof_dispatch(const UPID &pid, F &&f, A &&...a);
 	::turquoise::testing::drop_dispatches((pid), ::turquoise::testing::method_id(method))
 #define EXPECT_NO_FUTURE_DISPATCHES(pid, method)                                              \
 	::turquoise::testing::expect_no_dispatches((pid), ::turquoise::testing::method_id(method))
+#define FUTURE_MESSAGE(name, from, to) ::turquoise::testing::future_message((name), (from), (to))
+#define DROP_MESSAGE(name, from, to) ::turquoise::testing::drop_message((name), (from), (to))
+#define DROP_MESSAGES(name, from, to) ::turquoise::testing::drop_messages((name), (from), (to))
+#define FUTURE_PROTOBUF(message, from, to)                                                    \
+	::turquoise::testing::parse_protobuf<std::decay_t<decltype(message)>>(                      \
+	    ::turquoise::testing::future_message((message).GetTypeName(), (from), (to)))
+#define DROP_PROTOBUF(message, from, to)                                                      \
+	::turquoise::testing::parse_protobuf<std::decay_t<decltype(message)>>(                      \
+	    ::turquoise::testing::drop_message((message).GetTypeName(), (from), (to)))
 #define SPOOF_DISPATCH(pid, ...) ::turquoise::testing::spoof_dispatch((pid), __VA_ARGS__)
 
 #endif

@@ -20,7 +20,7 @@ class ProcessBase;
 namespace abi {
 
 struct event {
-	enum class kind { dispatch, terminate };
+	enum class kind { dispatch, terminate, message, exited, http };
 
 	// Mailbox link, written by the sender before it publishes the event with a release
 	// operation, read by the process's run task after an acquire (see mailbox.hpp).
