@@ -71,13 +71,8 @@ std::string take_flag(int &argc, char **argv, const char *name) {
 } // namespace
 
 int main(int argc, char **argv) {
-	half turquoise{"turquoise", take_flag(argc, argv, "turquoise"), nullptr, nullptr};
-#ifdef TURQUOISE_BENCH_HAVE_REMOTE
-	turquoise.roundtrip = &turquoise_half::roundtrip;
-	turquoise.oneway = &turquoise_half::oneway;
-#else
-	turquoise.peer.clear();
-#endif
+	half turquoise{"turquoise", take_flag(argc, argv, "turquoise"), &turquoise_half::roundtrip,
+	               &turquoise_half::oneway};
 	half caf{"caf", take_flag(argc, argv, "caf"), nullptr, nullptr};
 #ifdef TURQUOISE_BENCH_HAVE_CAF
 	caf.roundtrip = &caf_half::roundtrip;

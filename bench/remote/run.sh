@@ -35,15 +35,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_peer NAME PROGRAM: starts it, waits (10 s at most) for its READY line, prints the rest.
+# start_peer NAME PROGRAM: starts it (in this shell, so that cleanup knows it), waits (10 s at
+# most) for its READY line; the rest of that line in $ready.
 start_peer() {
   "$2" >"$tmp/$1.out" 2>"$tmp/$1.err" &
   peers+=($!)
   for _ in $(seq 100); do
-    if grep -q '^READY ' "$tmp/$1.out"; then
-      sed -n 's/^READY //p' "$tmp/$1.out" | head -1
-      return 0
-    fi
+    ready="$(sed -n 's/^READY //p' "$tmp/$1.out" | head -1)"
+    [ -n "$ready" ] && return 0
     kill -0 "${peers[-1]}" 2>/dev/null || break
     sleep 0.1
   done
@@ -52,9 +51,11 @@ start_peer() {
   return 1
 }
 
-args=(--turquoise="$(start_peer turquoise "$bin/remote-bench-peer")")
+start_peer turquoise "$bin/remote-bench-peer"
+args=(--turquoise="$ready")
 if [ -x "$bin/remote-bench-caf-peer" ]; then
-  args+=(--caf="127.0.0.1:$(start_peer caf "$bin/remote-bench-caf-peer")")
+  start_peer caf "$bin/remote-bench-caf-peer"
+  args+=(--caf="127.0.0.1:$ready")
 else
   echo "bench/remote/run.sh: no remote-bench-caf-peer (CAF not found when configuring):" \
        "turquoise half only" >&2
@@ -98,6 +99,8 @@ for name, kind in (("roundtrip_64", "latency"), ("oneway_64", "throughput"),
                    ("oneway_65536", "throughput")):
     t, c = rows.get((name, "turquoise"), {}), rows.get((name, "caf"), {})
     ti, ci = t.get("ips"), c.get("ips")
+    if not ti and not ci:
+        continue  # filtered out
     if kind == "latency":
         ratio = ci / ti if (ti and ci) else None  # turquoise's time / CAF's time
         goal, met = "time <= 0.5x", ratio is not None and ratio <= 0.5
