@@ -31,6 +31,7 @@ peers=()
 cleanup() {
   for pid in "${peers[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${peers[@]}"; do wait "$pid" 2>/dev/null || true; done
+  cat "$tmp"/*.err 2>/dev/null || true  # the peers' last words (remote-bench-peer: its counters)
   rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -98,8 +98,13 @@ void run(benchmark::State &state, const std::string &peer, std::size_t payload, 
 		dispatch(pid, go, per_iteration);
 		ok = done.wait();
 	}
-	if (!ok)
-		state.SkipWithError("a message was lost or the peer's count is wrong");
+	if (!ok) {
+		const network_stats n = rt.network();
+		state.SkipWithError(("a message was lost or the peer's count is wrong (client: sent " +
+		                     std::to_string(n.sent) + ", dropped " + std::to_string(n.dropped) +
+		                     ", connection failures " + std::to_string(n.connection_failures) + ")")
+		                        .c_str());
+	}
 	state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * per_iteration);
 	terminate(pid);
 	wait(pid);

@@ -2,12 +2,14 @@
 // an OS process of its own with one process ("peer") on the libprocess wire, doing what
 // remote-bench-caf-peer's actor does (caf_messages.hpp):
 //   ping <body>   -> pong <body> to the sender       request/response round trip
-//   data <body>   -> counted                         one-way throughput
-//   flush         -> flushed <count since the last flush, decimal> to the sender
+//   data <body>   -> counted, per sender              one-way throughput
+//   flush         -> flushed <that sender's count since its last flush, decimal> to the sender
+// (Counts are per sender, so that a client that gave up mid-burst cannot skew the next one's.)
 //
 //   remote-bench-peer [--port P]   (default 0: any free port; 2 workers, as the CAF peer)
 //
-// Prints `READY peer@127.0.0.1:<port>` (flushed) once listening, serves until SIGTERM/SIGINT.
+// Prints `READY peer@127.0.0.1:<port>` (flushed) once listening, serves until SIGTERM/SIGINT,
+// then prints its runtime's network counters on stderr (run.sh shows them).
 #include <turquoise/process/process.hpp>
 #include <turquoise/runtime.hpp>
 
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <pthread.h>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace {
@@ -37,12 +40,12 @@ protected:
 
 private:
 	void ping(const UPID &from, std::string &&body) { send(from, "pong", std::move(body)); }
-	void data(const UPID &, std::string &&) { ++count_; }
+	void data(const UPID &from, std::string &&) { ++counts_[from.str()]; }
 	void flush(const UPID &from, std::string &&) {
-		send(from, "flushed", std::to_string(count_));
-		count_ = 0;
+		auto count = counts_.extract(from.str());
+		send(from, "flushed", std::to_string(count.empty() ? 0 : count.mapped()));
 	}
-	std::uint64_t count_ = 0;
+	std::unordered_map<std::string, std::uint64_t> counts_;
 };
 
 int usage() {
@@ -85,6 +88,14 @@ int main(int argc, char **argv) {
 	std::fflush(stdout);
 	int sig = 0;
 	sigwait(&stop, &sig);
+	const network_stats n = rt.network();
+	std::fprintf(stderr,
+	             "remote-bench-peer: received %llu, sent %llu, dropped %llu, not found %llu, bad "
+	             "messages %llu, bad requests %llu, timeouts %llu, connection failures %llu\n",
+	             static_cast<unsigned long long>(n.received), static_cast<unsigned long long>(n.sent),
+	             static_cast<unsigned long long>(n.dropped), static_cast<unsigned long long>(n.not_found),
+	             static_cast<unsigned long long>(n.bad_messages), static_cast<unsigned long long>(n.bad_requests),
+	             static_cast<unsigned long long>(n.timeouts), static_cast<unsigned long long>(n.connection_failures));
 	terminate(pid);
 	wait(pid);
 	return 0;
