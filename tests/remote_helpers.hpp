@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -142,6 +143,18 @@ private:
 	std::deque<Message> messages_;
 	std::deque<UPID> exited_;
 };
+
+// Polls cond() every 2 ms until it holds or `limit` passes; the final value.
+template <class F>
+bool http_wait(F &&cond, std::chrono::milliseconds limit = 10s) {
+	auto deadline = std::chrono::steady_clock::now() + limit;
+	while (!cond()) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return cond();
+		std::this_thread::sleep_for(2ms);
+	}
+	return true;
+}
 
 // A runtime listening on 127.0.0.1 (a free port), installed for the test's lifetime.
 inline turquoise::runtime_options listening(unsigned workers = 2) {

@@ -3,8 +3,13 @@
 #include "remote_helpers.hpp"
 #include "remote_test.pb.h"
 
+#include <turquoise/process/dispatch.hpp>
 #include <turquoise/process/testing.hpp>
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <thread>
 
 using namespace turquoise;
@@ -59,6 +64,196 @@ TEST_CASE("protobuf messages: install<M> with fields, send(to, message), FUTURE_
 	REQUIRE(pong.isReady());
 	CHECK(pong.get().text() == "proto");
 	CHECK(pong.get().n() == 42);
+	testing::clear_message_expectations();
+	terminate(box);
+	wait(box);
+}
+
+namespace {
+
+// Counts "seq" messages ("tag n") and checks that n counts 0, 1, 2... per tag.
+class counter : public Process<counter> {
+public:
+	counter() : ProcessBase("counter") {}
+	std::atomic<long> received{0}, out_of_order{0};
+
+protected:
+	void initialize() override { install("seq", &counter::seq); }
+
+private:
+	void seq(const UPID &, std::string &&body) {
+		auto space = body.find(' ');
+		std::string tag = body.substr(0, space);
+		long n = std::strtol(body.c_str() + space + 1, nullptr, 10);
+		if (n != next_[tag])
+			++out_of_order;
+		next_[tag] = n + 1;
+		++received;
+	}
+	std::map<std::string, long> next_;
+};
+
+// "received out_of_order" from the peer's report.
+std::pair<long, long> report(inbox &box, const UPID &peer) {
+	post(box.self(), peer, "report", std::string());
+	auto m = box.next(60s);
+	REQUIRE(m);
+	REQUIRE(m->name == "report");
+	long received = 0, bad = 0;
+	std::sscanf(m->body.c_str(), "%ld %ld", &received, &bad);
+	return {received, bad};
+}
+
+} // namespace
+
+TEST_CASE("100 000 messages to a peer OS process: none lost, in order") {
+	runtime_scope scope(listening());
+	peer other;
+	inbox box("client", {"report"});
+	spawn(box);
+	for (long i = 0; i < 100000; ++i)
+		post(box.self(), other.upid(), "seq", "t " + std::to_string(i));
+	auto [received, bad] = report(box, other.upid());
+	CHECK(received == 100000);
+	CHECK(bad == 0);
+	CHECK(runtime::current().network().dropped == 0);
+	terminate(box);
+	wait(box);
+}
+
+TEST_CASE("three OS processes: two senders into one receiver, and a peer blasting back at us") {
+	runtime_scope scope(listening());
+	peer a("a"), b("b");
+	inbox box("client", {"report", "blasted"});
+	counter count;
+	spawn(box);
+	UPID counted = spawn(count);
+	// b -> a and us -> a at the same time, 50 000 each.
+	post(box.self(), b.upid(), "blast", a.upid().str() + " 50000 b");
+	for (long i = 0; i < 50000; ++i)
+		post(box.self(), a.upid(), "seq", "t " + std::to_string(i));
+	auto blasted = box.next(60s);
+	REQUIRE(blasted);
+	CHECK(blasted->name == "blasted");
+	auto [received, bad] = report(box, a.upid());
+	CHECK(received == 100000);
+	CHECK(bad == 0);
+	// a -> us: "blasted" comes after the 20 000 on the same connection.
+	post(box.self(), a.upid(), "blast", counted.str() + " 20000 a");
+	blasted = box.next(60s);
+	REQUIRE(blasted);
+	CHECK(count.received.load() == 20000);
+	CHECK(count.out_of_order.load() == 0);
+	terminate(box);
+	terminate(count);
+	wait(box);
+	wait(count);
+}
+
+TEST_CASE("link to a peer, SIGKILL it: exited within 1 s, once; later messages are dropped and counted") {
+	runtime_scope scope(listening());
+	peer other;
+	inbox box("client", {"pong"});
+	spawn(box);
+	dispatch(box.self(), [&] { box.link(other.upid()); box.link(other.upid()); });
+	post(box.self(), other.upid(), "ping", std::string("x")); // the connection is up
+	REQUIRE(box.next());
+	auto killed = std::chrono::steady_clock::now();
+	other.kill();
+	auto pid = box.next_exited(5s);
+	auto took = std::chrono::steady_clock::now() - killed;
+	REQUIRE(pid);
+	CHECK(*pid == other.upid());
+	CHECK(took < 1s);
+	std::this_thread::sleep_for(200ms);
+	CHECK(box.exited_count() == 0); // once, though linked twice
+	auto before = runtime::current().network().dropped;
+	for (int i = 0; i < 10; ++i)
+		post(box.self(), other.upid(), "ping", std::string("lost"));
+	CHECK(http_wait([&] { return runtime::current().network().dropped >= before + 10; }));
+	terminate(box);
+	wait(box);
+}
+
+TEST_CASE("a remote process that terminates while its host lives is reported (turquoise.exited)") {
+	runtime_scope scope(listening());
+	peer other;
+	inbox box("client", {"victim", "pong"});
+	spawn(box);
+	post(box.self(), other.upid(), "spawn-victim", std::string());
+	auto v = box.next();
+	REQUIRE(v);
+	UPID victim = UPID::parse(v->body);
+	REQUIRE(victim.id == "victim");
+	dispatch(box.self(), [&] { box.link(victim); });
+	post(box.self(), other.upid(), "kill-victim", std::string());
+	auto pid = box.next_exited(5s);
+	REQUIRE(pid);
+	CHECK(*pid == victim);
+	post(box.self(), other.upid(), "ping", std::string("alive")); // its host still answers
+	auto pong = box.next();
+	REQUIRE(pong);
+	CHECK(pong->body == "alive");
+	// Linking to a process that does not exist there is reported at once.
+	dispatch(box.self(), [&] { box.link(UPID("nobody", other.upid().address)); });
+	pid = box.next_exited(5s);
+	REQUIRE(pid);
+	CHECK(pid->id == "nobody");
+	terminate(box);
+	wait(box);
+}
+
+TEST_CASE("a peer linked to our process hears when it terminates; a refused link is exited at once") {
+	runtime_scope scope(listening());
+	peer other;
+	inbox watched("watched", {}), controller("controller", {"exited"});
+	spawn(watched);
+	spawn(controller);
+	post(controller.self(), other.upid(), "link", watched.self().str());
+	std::this_thread::sleep_for(300ms); // the peer's link message reaches us
+	terminate(watched);
+	wait(watched);
+	auto m = controller.next(5s);
+	REQUIRE(m);
+	CHECK(m->body == watched.self().str());
+	// Nothing listens on the port of a killed peer: refused, exited.
+	UPID gone = other.upid();
+	other.kill();
+	inbox box("client", {});
+	spawn(box);
+	std::this_thread::sleep_for(100ms);
+	dispatch(box.self(), [&] { box.link(UPID("x", gone.address)); });
+	auto pid = box.next_exited(5s);
+	REQUIRE(pid);
+	CHECK(pid->id == "x");
+	terminate(controller);
+	terminate(box);
+	wait(controller);
+	wait(box);
+}
+
+TEST_CASE("filters on remote messages: DROP_MESSAGE, FUTURE_MESSAGE, DROP_MESSAGES by name, from, to") {
+	runtime_scope scope(listening());
+	peer other;
+	inbox box("client", {"pong"});
+	UPID me = spawn(box);
+	Future<Message> dropped = DROP_MESSAGE("pong", other.upid(), me);
+	Future<Message> seen = FUTURE_MESSAGE("pong", testing::any_process, me);
+	post(me, other.upid(), "ping", std::string("1"));
+	post(me, other.upid(), "ping", std::string("2"));
+	auto m = box.next();
+	REQUIRE(m);
+	CHECK(m->body == "2");
+	REQUIRE(dropped.await(5s));
+	CHECK(dropped.get().body == "1");
+	CHECK(dropped.get().from == other.upid());
+	REQUIRE(seen.isReady());
+	CHECK(seen.get().body == "2");
+	auto all = DROP_MESSAGES("pong", testing::any_process, testing::any_process);
+	for (int i = 0; i < 5; ++i)
+		post(me, other.upid(), "ping", std::string("x"));
+	CHECK(http_wait([&] { return all.count() == 5; }));
+	CHECK_FALSE(box.next(200ms));
 	testing::clear_message_expectations();
 	terminate(box);
 	wait(box);

@@ -1,9 +1,12 @@
-// endpoint.cpp — the metrics HTTP endpoint: two routes on the HTTP server
-// (see turquoise/metrics/endpoint.hpp).
+// endpoint.cpp — the metrics HTTP endpoint: two routes on an HTTP server of its own, or on a
+// process's routes on the runtime's port (see turquoise/metrics/endpoint.hpp).
 #include <turquoise/metrics/endpoint.hpp>
 
 #include <turquoise/http/server.hpp>
 #include <turquoise/metrics/metrics.hpp>
+#include <turquoise/process/process.hpp>
+
+#include <vector>
 
 namespace turquoise::metrics {
 
@@ -28,7 +31,55 @@ http::Server::Handler page(std::string path, bool json) {
 	};
 }
 
+// The pages as process routes: /<id>/snapshot and /<id>/prometheus, plus the gauges of the
+// runtime's remote-message counters.
+class metrics_process final : public Process<metrics_process> {
+public:
+	explicit metrics_process(const std::string &id) : ProcessBase(id) {}
+
+protected:
+	void initialize() override {
+		// (page() compares the whole path: /<id>/snapshot.)
+		route("/snapshot", None(), page("/" + self().id + "/snapshot", true));
+		route("/prometheus", None(), page("/" + self().id + "/prometheus", false));
+		runtime *rt = &runtime::current();
+		auto remote = [this, rt](const char *name, std::uint64_t network_stats::*field) {
+			gauges_.emplace_back(std::string("remote/") + name,
+			                     [rt, field] { return static_cast<double>(rt->network().*field); });
+		};
+		remote("sent", &network_stats::sent);
+		remote("received", &network_stats::received);
+		remote("dropped", &network_stats::dropped);
+		remote("not_found", &network_stats::not_found);
+		remote("bad_messages", &network_stats::bad_messages);
+		remote("connection_failures", &network_stats::connection_failures);
+		remote("exited", &network_stats::exited);
+		gauges_.emplace_back("processes/unhandled_messages",
+		                     [] { return static_cast<double>(ProcessManager::stats().unhandled); });
+		for (auto &g : gauges_)
+			added_.push_back(add(g).isReady());
+	}
+	void finalize() override {
+		for (std::size_t i = 0; i < gauges_.size(); ++i)
+			if (added_[i])
+				remove(gauges_[i]);
+	}
+
+private:
+	std::vector<Gauge> gauges_;
+	std::vector<bool> added_;
+};
+
 } // namespace
+
+UPID spawn_process(const std::string &id) {
+	metrics_process *p;
+	{
+		detail::critical c;
+		p = new metrics_process(id);
+	}
+	return spawn(p, true);
+}
 
 Endpoint::~Endpoint() { stop(); }
 

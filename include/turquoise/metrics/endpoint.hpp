@@ -18,9 +18,11 @@
 
 #include <turquoise/async/try.hpp>
 #include <turquoise/pool.hpp>
+#include <turquoise/process/pid.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace turquoise::metrics {
 
@@ -42,6 +44,15 @@ private:
 };
 
 Try<Endpoint> serve(pool &p, std::uint16_t port);
+
+// The libprocess way: a process (id "metrics" unless given) whose routes serve the same pages
+// on the runtime's port (process/network.hpp): GET /metrics/snapshot (JSON) and GET
+// /metrics/prometheus, as libprocess's /metrics/snapshot. It also registers gauges for the
+// current runtime's remote-message counters ("remote/sent", "remote/received",
+// "remote/dropped", "remote/not_found", "remote/bad_messages", "remote/connection_failures",
+// "remote/exited") and "processes/unhandled_messages", removed when it terminates. The
+// runtime deletes it once terminated (managed); empty UPID if the id is taken.
+UPID spawn_process(const std::string &id = "metrics");
 
 } // namespace turquoise::metrics
 
