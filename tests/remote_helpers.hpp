@@ -2,6 +2,8 @@
 // by the test, and a test process whose received messages the test thread can wait for.
 #pragma once
 
+#include "http_helpers.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <turquoise/process/process.hpp>
@@ -144,17 +146,7 @@ private:
 	std::deque<UPID> exited_;
 };
 
-// Polls cond() every 2 ms until it holds or `limit` passes; the final value.
-template <class F>
-bool http_wait(F &&cond, std::chrono::milliseconds limit = 10s) {
-	auto deadline = std::chrono::steady_clock::now() + limit;
-	while (!cond()) {
-		if (std::chrono::steady_clock::now() > deadline)
-			return cond();
-		std::this_thread::sleep_for(2ms);
-	}
-	return true;
-}
+using http_test::eventually;
 
 // A runtime listening on 127.0.0.1 (a free port), installed for the test's lifetime.
 inline turquoise::runtime_options listening(unsigned workers = 2) {

@@ -4,6 +4,7 @@
 // that a test that dies never leaves it behind.
 //
 //   remote_peer [--id ID] [--port P] [--lifetime-ms T]
+#include "remote_sequence.hpp"
 #include "remote_test.pb.h"
 
 #include <turquoise/process/process.hpp>
@@ -12,7 +13,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <string>
 
 using namespace turquoise;
@@ -52,18 +52,16 @@ private:
 		pong.set_n(n + 1);
 		send(from, pong);
 	}
-	// "tag n": n must count 0, 1, 2... per tag.
-	void seq(const UPID &, std::string &&body) {
-		auto space = body.find(' ');
-		std::string tag = body.substr(0, space);
-		long n = std::strtol(body.c_str() + space + 1, nullptr, 10);
-		if (n != next_[tag])
-			++out_of_order_;
-		next_[tag] = n + 1;
-		++received_;
-	}
+	void seq(const UPID &, std::string &&body) { order_.saw(body); }
 	void report(const UPID &from, std::string &&) {
-		send(from, "report", std::to_string(received_) + " " + std::to_string(out_of_order_));
+		std::string tags;
+		for (auto &[tag, n] : order_.next)
+			tags += " " + tag + "=" + std::to_string(n);
+		auto n = runtime::current().network();
+		tags += " bad_requests=" + std::to_string(n.bad_requests) + " timeouts=" + std::to_string(n.timeouts) +
+		        " bad_messages=" + std::to_string(n.bad_messages) + " not_found=" + std::to_string(n.not_found) +
+		        " dropped=" + std::to_string(n.dropped);
+		send(from, "report", std::to_string(order_.received) + " " + std::to_string(order_.out_of_order) + tags);
 	}
 	// body: a UPID to link to; exited goes to the sender of this message.
 	void link_to(const UPID &from, std::string &&body) {
@@ -87,8 +85,7 @@ private:
 
 	Promise<Nothing> &quit_;
 	UPID controller_;
-	std::map<std::string, long> next_;
-	long received_ = 0, out_of_order_ = 0;
+	remote_test::sequence_check order_;
 	Victim victim_;
 };
 

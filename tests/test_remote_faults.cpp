@@ -40,13 +40,14 @@ std::pair<int, bool> answer(std::uint16_t port, const std::string &bytes) {
 
 } // namespace
 
-TEST_CASE("garbage, bad UPIDs, names with '/' or %00: 400 and close, counted; the port keeps serving") {
+TEST_CASE("garbage, bad UPIDs, names with '/' or %00: 400 and close, counted - the port keeps serving") {
 	runtime_options o = listening();
 	runtime_scope scope(o);
 	inbox box("box", {"m"});
 	std::uint16_t port = spawn(box).address.port;
 	const std::string from = "\r\nLibprocess-From: a@1.2.3.4:5\r\nContent-Length: 0\r\n\r\n";
-	CHECK(answer(port, std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 18)) == std::pair{400, true});
+	static const char garbage[] = "\x16\x03\x01\x02\x00garbage\r\n\r\n"; // a TLS hello's start, a NUL
+	CHECK(answer(port, std::string(garbage, sizeof garbage - 1)) == std::pair{400, true});
 	CHECK(answer(port, "POST /box/m HTTP/1.1\r\nLibprocess-From: not a upid\r\n\r\n") == std::pair{400, true});
 	CHECK(answer(port, "POST /box/m HTTP/1.1\r\nLibprocess-From: a@1.2.3.4:99999\r\n\r\n") == std::pair{400, true});
 	CHECK(answer(port, "POST /box/m HTTP/1.1\r\nUser-Agent: libprocess/@1.2.3.4:5\r\n\r\n") == std::pair{400, true});
@@ -63,7 +64,7 @@ TEST_CASE("garbage, bad UPIDs, names with '/' or %00: 400 and close, counted; th
 	wait(box);
 }
 
-TEST_CASE("oversized header and body: 431 / 413 and close; truncated requests are dropped") {
+TEST_CASE("oversized header and body: 431 / 413 and close - truncated requests are dropped") {
 	runtime_options o = listening();
 	o.network.max_message_bytes = 4096;
 	runtime_scope scope(o);
@@ -133,7 +134,7 @@ TEST_CASE("a peer that stops reading: sends never block, the queue is bounded, t
 		std::this_thread::sleep_for(10ms);
 	}
 	CHECK(runtime::current().network().connection_failures == 1);
-	CHECK(http_wait([&] {
+	CHECK(eventually([&] {
 		auto n = runtime::current().network();
 		return n.dropped + n.sent == static_cast<std::uint64_t>(posted);
 	}));
@@ -151,7 +152,7 @@ TEST_CASE("a peer that is down: messages dropped and counted, links exited, noth
 	for (int i = 0; i < 1000; ++i)
 		post(box.self(), down, "m", std::string("lost"));
 	CHECK(std::chrono::steady_clock::now() - start < 2s);
-	CHECK(http_wait([] { return runtime::current().network().dropped == 1000; }));
+	CHECK(eventually([] { return runtime::current().network().dropped == 1000; }));
 	dispatch(box.self(), [&] { box.link(down); });
 	auto pid = box.next_exited(5s);
 	REQUIRE(pid);
@@ -160,7 +161,7 @@ TEST_CASE("a peer that is down: messages dropped and counted, links exited, noth
 	wait(box);
 }
 
-TEST_CASE("LIBPROCESS_* variables set the network options; invalid ones are named in the error") {
+TEST_CASE("LIBPROCESS_* variables set the network options - invalid ones are named in the error") {
 	::setenv("LIBPROCESS_IP", "127.0.0.1", 1);
 	::setenv("LIBPROCESS_PORT", "0", 1);
 	::setenv("LIBPROCESS_ADVERTISE_IP", "10.9.8.7", 1);

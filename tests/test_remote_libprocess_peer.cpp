@@ -141,7 +141,7 @@ TEST_CASE("what a libprocess peer sends is delivered: chunked with both headers,
 	wait(box);
 }
 
-TEST_CASE("what we send a libprocess peer: its request byte for byte, one keep-alive connection, in order; replies on our connection") {
+TEST_CASE("what we send a libprocess peer: its request byte for byte, one keep-alive connection, in order - replies on our connection") {
 	runtime_scope scope(listening());
 	raw_listener lp;
 	inbox box("client", {"pong"});

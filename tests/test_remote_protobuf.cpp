@@ -73,7 +73,7 @@ std::string serialized(const std::string &text, std::int64_t n) {
 
 } // namespace
 
-TEST_CASE("install<M> variants receive parsed protobufs; reply() answers the sender") {
+TEST_CASE("install<M> variants receive parsed protobufs - reply() answers the sender") {
 	runtime_scope scope(listening());
 	typed t;
 	inbox box("box", {});
@@ -91,23 +91,23 @@ TEST_CASE("install<M> variants receive parsed protobufs; reply() answers the sen
 	std::string body;
 	p.SerializeToString(&body);
 	post(me, pid, p.GetTypeName(), body);
-	REQUIRE(http_wait([&] { return t.with_sender.load() == 1; }));
+	REQUIRE(eventually([&] { return t.with_sender.load() == 1; }));
 	CHECK(dispatch(pid, [&] { return t.last_from == me; }).get());
 
 	dispatch(pid, [&] { t.fields_mode(); }).await();
 	post(me, pid, test::Ping().GetTypeName(), serialized("f", 7));
-	REQUIRE(http_wait([&] { return t.fields.load() == 1; }));
+	REQUIRE(eventually([&] { return t.fields.load() == 1; }));
 	CHECK(dispatch(pid, [&] { return t.last_text; }).get() == "f7");
 
 	dispatch(pid, [&] { t.no_sender_mode(); }).await();
 	post(me, pid, test::Ping().GetTypeName(), serialized("", 9));
-	REQUIRE(http_wait([&] { return t.no_sender.load() == 1; }));
+	REQUIRE(eventually([&] { return t.no_sender.load() == 1; }));
 	CHECK(dispatch(pid, [&] { return t.last_text; }).get() == "9");
 
 	// A body that does not parse as the type is dropped and counted as unhandled.
 	auto unhandled = ProcessManager::stats().unhandled;
 	post(me, pid, test::Ping().GetTypeName(), std::string("\xff\xff\xff", 3));
-	REQUIRE(http_wait([&] { return ProcessManager::stats().unhandled == unhandled + 1; }));
+	REQUIRE(eventually([&] { return ProcessManager::stats().unhandled == unhandled + 1; }));
 	CHECK(t.no_sender.load() == 1);
 	terminate(t);
 	terminate(box);
@@ -124,10 +124,10 @@ TEST_CASE("local messages: per-sender order, unhandled names counted, send() fro
 	CHECK(me.address.unspecified()); // not listening: the placeholder address
 	auto unhandled = ProcessManager::stats().unhandled;
 	post(me, pid, "no-such-name", std::string("x"));
-	REQUIRE(http_wait([&] { return ProcessManager::stats().unhandled == unhandled + 1; }));
+	REQUIRE(eventually([&] { return ProcessManager::stats().unhandled == unhandled + 1; }));
 	for (int i = 0; i < 1000; ++i)
 		dispatch(me, [&, i] { box.send(pid, "raw", std::to_string(i)); });
-	REQUIRE(http_wait([&] { return t.raw.load() == 1000; }));
+	REQUIRE(eventually([&] { return t.raw.load() == 1000; }));
 	CHECK(dispatch(pid, [&] { return t.last_text; }).get() == "999");
 	Future<test::Ping> dropped = DROP_PROTOBUF(test::Ping(), me, pid);
 	post(me, pid, test::Ping().GetTypeName(), serialized("d", 1));

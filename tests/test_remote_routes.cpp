@@ -74,7 +74,7 @@ TEST_CASE("the metrics pages as routes of a metrics process: /metrics/snapshot o
 	inbox box("box", {});
 	spawn(box);
 	post(box.self(), box.self(), "unhandled-name", std::string()); // counted
-	REQUIRE(http_wait([] { return ProcessManager::stats().unhandled >= 1; }));
+	REQUIRE(eventually([] { return ProcessManager::stats().unhandled >= 1; }));
 	auto r = fetch(http::get("http://" + m.address.str() + "/metrics/snapshot"));
 	CHECK(r.status == 200);
 	CHECK(r.find_header("Content-Type") == std::optional<std::string_view>("application/json"));

@@ -85,12 +85,13 @@ inline bool valid_escapes(std::string_view s) noexcept {
 	return true;
 }
 
-// Decode a query component ('+' is a space); the escapes were validated already.
-inline std::string decode_component(std::string_view s) {
+// Decode a query component ('+' is a space; in a path segment, plus_is_space = false, it is
+// not); the escapes were validated already.
+inline std::string decode_component(std::string_view s, bool plus_is_space = true) {
 	std::string out;
 	out.reserve(s.size());
 	for (std::size_t i = 0; i < s.size(); ++i) {
-		if (s[i] == '+')
+		if (s[i] == '+' && plus_is_space)
 			out.push_back(' ');
 		else if (s[i] == '%' && i + 2 < s.size()) {
 			out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));

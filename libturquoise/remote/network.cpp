@@ -3,7 +3,6 @@
 // turquoise/process/network.hpp; inbound.cpp serves what arrives).
 #include "network.hpp"
 
-#include "../http/socket.hpp"
 #include "events.hpp"
 #include "outbound.hpp"
 
@@ -258,9 +257,8 @@ void network::sweep() {
 		for (auto &[a, c] : connections)
 			all.push_back(c);
 	}
-	std::uint64_t now = http::detail::now_ns();
 	for (auto &c : all)
-		c->check_timeouts(now, ns(options.connect_timeout), ns(options.write_timeout));
+		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout));
 	std::weak_ptr<network> weak = weak_from_this();
 	guarded_lock lock(mutex);
 	if (!stopped)

@@ -36,36 +36,27 @@ void outbound::start() {
 		end("connect failed", true);
 		return;
 	}
-	arm_write_locked(); // connected (or refused) once writable
+	arm_locked(true); // connected (or refused) once writable
 }
 
-void outbound::arm_read_locked() {
-	if (read_armed || state != phase::open)
+// Wait for the socket to be readable (write = false) or writable, once.
+void outbound::arm_locked(bool write) {
+	bool &armed = write ? write_armed : read_armed;
+	if (armed || state == phase::ended || (!write && state != phase::open))
 		return;
-	read_armed = true;
+	armed = true;
 	std::weak_ptr<outbound> weak = weak_from_this();
+	auto wake = [weak, write] {
+		if (auto c = weak.lock())
+			write ? c->on_writable() : c->on_readable();
+	};
 	try {
-		reactor.when_readable(fd, [weak] {
-			if (auto c = weak.lock())
-				c->on_readable();
-		});
+		if (write)
+			reactor.when_writable(fd, wake);
+		else
+			reactor.when_readable(fd, wake);
 	} catch (const std::exception &) {
-		read_armed = false; // the pool is shutting down: the network ends us
-	}
-}
-
-void outbound::arm_write_locked() {
-	if (write_armed || state == phase::ended)
-		return;
-	write_armed = true;
-	std::weak_ptr<outbound> weak = weak_from_this();
-	try {
-		reactor.when_writable(fd, [weak] {
-			if (auto c = weak.lock())
-				c->on_writable();
-		});
-	} catch (const std::exception &) {
-		write_armed = false;
+		armed = false; // the pool is shutting down: the network ends us
 	}
 }
 
@@ -99,7 +90,7 @@ void outbound::flush_locked() {
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!blocked_since_ns)
 				blocked_since_ns = now_ns();
-			arm_write_locked();
+			arm_locked(true);
 		}
 		// Another error: the read side sees the reset or close and ends the connection.
 		break;
@@ -139,7 +130,7 @@ void outbound::on_writable() {
 			n->count.connections_opened.fetch_add(1, std::memory_order_relaxed);
 			n->count.outbound_open.fetch_add(1, std::memory_order_relaxed);
 		}
-		arm_read_locked();
+		arm_locked(false);
 	}
 	flush_locked();
 }
@@ -164,14 +155,17 @@ void outbound::on_readable() {
 		end(n == 0 ? "closed by the peer" : "reset", n != 0);
 		return;
 	}
-	arm_read_locked();
+	arm_locked(false);
 }
 
-void outbound::check_timeouts(std::uint64_t now, std::uint64_t connect_ns, std::uint64_t write_ns) {
+void outbound::check_timeouts(std::uint64_t connect_ns, std::uint64_t write_ns) {
 	const char *why = nullptr;
 	{
 		critical cs;
 		guarded_lock lock(mutex);
+		// Read under the lock: a sender may have just set blocked_since_ns (a clock read
+		// before it would make now - blocked_since_ns wrap around).
+		std::uint64_t now = now_ns();
 		if (state == phase::connecting && now - started_ns > connect_ns)
 			why = "connect timeout";
 		else if (state == phase::open && blocked_since_ns && now - blocked_since_ns > write_ns)

@@ -31,7 +31,7 @@ struct outbound : std::enable_shared_from_this<outbound> {
 	bool add_link(const UPID &target, const std::string &linker, bool &ended);
 	bool remove_link(const UPID &target, const std::string &linker);
 	// Connect and write timeouts (the network's sweeper).
-	void check_timeouts(std::uint64_t now_ns, std::uint64_t connect_ns, std::uint64_t write_ns);
+	void check_timeouts(std::uint64_t connect_ns, std::uint64_t write_ns);
 	// End the connection now (a fault, or the network stopping: report=false).
 	void end(const char *why, bool failure, bool report = true);
 
@@ -43,8 +43,7 @@ struct outbound : std::enable_shared_from_this<outbound> {
 private:
 	enum class phase { connecting, open, ended };
 	void flush_locked();
-	void arm_read_locked();
-	void arm_write_locked();
+	void arm_locked(bool write);
 	void on_writable();
 	void on_readable();
 

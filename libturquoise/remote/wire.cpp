@@ -2,6 +2,8 @@
 // (see turquoise/process/wire.hpp and network.hpp).
 #include <turquoise/process/wire.hpp>
 
+#include "../http/text.hpp"
+
 #include <cstdio>
 #include <optional>
 
@@ -9,16 +11,6 @@ namespace turquoise::wire {
 namespace {
 
 constexpr std::string_view user_agent_prefix = "libprocess/";
-
-int hex_value(char c) {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 Classified bad(std::string id, std::string why) {
 	Classified c;
@@ -31,21 +23,9 @@ Classified bad(std::string id, std::string why) {
 } // namespace
 
 bool percent_decode(std::string_view text, std::string &out) {
-	out.clear();
-	out.reserve(text.size());
-	for (std::size_t i = 0; i < text.size(); ++i) {
-		if (text[i] != '%') {
-			out += text[i];
-			continue;
-		}
-		if (i + 2 >= text.size())
-			return false;
-		int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out += static_cast<char>(hi * 16 + lo);
-		i += 2;
-	}
+	if (!http::detail::valid_escapes(text))
+		return false;
+	out = http::detail::decode_component(text, false);
 	return true;
 }
 
