@@ -57,7 +57,13 @@ struct recorder : Executor {
 		d.update(status(t.task_id(), v1::TASK_RUNNING));
 	}
 	void kill(ExecutorDriver &d, const v1::TaskID &id, const std::optional<v1::KillPolicy> &p) override {
-		add("kill " + id.value() + (p ? " " + std::to_string(p->grace_period().nanoseconds()) : ""));
+		std::string line = "kill "; // appended: GCC 12 -O3 warns falsely (-Wrestrict) on " " + s
+		line += id.value();
+		if (p) {
+			line += ' ';
+			line += std::to_string(p->grace_period().nanoseconds());
+		}
+		add(line);
 		d.update(status(id, v1::TASK_KILLED));
 	}
 	void acknowledged(ExecutorDriver &, const v1::TaskID &id, const std::string &) override { add("acknowledged " + id.value()); }
