@@ -187,7 +187,7 @@ TEST_CASE("limits: 431 for headers, 413 for a body, 414 for the request line, 50
 	CHECK(a.response()->body == "path=/ body=");
 }
 
-TEST_CASE("timeouts: silent peer, slowloris, a peer that stops reading; memory stays bounded") {
+TEST_CASE("timeouts: silent peer, slowloris, a peer that stops reading, memory stays bounded") {
 	turquoise::pool p(turquoise::pool_options{.workers = 2});
 	http::server_options o;
 	o.idle_timeout = 300ms;

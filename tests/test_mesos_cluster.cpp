@@ -67,7 +67,7 @@ TEST_CASE("SUBSCRIBE: SUBSCRIBED, HEARTBEAT at once and then periodically, offer
 	CHECK(f.ended(5s));
 }
 
-TEST_CASE("each RecordIO record is its own HTTP chunk; no Accept header means JSON") {
+TEST_CASE("each RecordIO record is its own HTTP chunk, no Accept header means JSON") {
 	cluster_process cluster({"--heartbeat-interval", "0.3"}, client_pool());
 	std::uint16_t port = static_cast<std::uint16_t>(std::stoi(cluster.address().substr(10)));
 	http_test::raw_socket s(port);
@@ -167,7 +167,7 @@ TEST_CASE("command tasks: true, false, a missing command and a missing program")
 	CHECK(uuids.size() == ok.size() + bad.size() + missing.size() + argv.size());
 }
 
-TEST_CASE("the next update waits for the acknowledgement; unacknowledged ones are resent") {
+TEST_CASE("the next update waits for the acknowledgement, unacknowledged ones are resent") {
 	cluster_process cluster({"--update-retry-interval", "0.5"}, client_pool());
 	http::Client client(client_pool());
 	framework f(client, cluster);
@@ -204,7 +204,7 @@ TEST_CASE("the next update waits for the acknowledgement; unacknowledged ones ar
 	CHECK(rec.state() == v1::TASK_LOST);
 }
 
-TEST_CASE("kill: SIGTERM, then SIGKILL after the grace period; unknown tasks are reconciled") {
+TEST_CASE("kill: SIGTERM, then SIGKILL after the grace period, unknown tasks are reconciled") {
 	cluster_process cluster({}, client_pool());
 	http::Client client(client_pool());
 	framework f(client, cluster);
@@ -336,7 +336,7 @@ TEST_CASE("accepting rescinded, declined or foreign offers, and launching more t
 	CHECK(g.update("again").state() == v1::TASK_DROPPED);
 }
 
-TEST_CASE("DECLINE filters the agent for refuse_seconds; REVIVE lifts it; unused offers are rescinded") {
+TEST_CASE("DECLINE filters the agent for refuse_seconds, REVIVE lifts it, unused offers are rescinded") {
 	cluster_process cluster({"--offer-timeout", "1"}, client_pool());
 	http::Client client(client_pool());
 	framework f(client, cluster);
@@ -371,7 +371,7 @@ TEST_CASE("DECLINE filters the agent for refuse_seconds; REVIVE lifts it; unused
 	f.offers(5s);
 }
 
-TEST_CASE("a framework that disconnects loses its tasks; other frameworks carry on; TEARDOWN ends the stream") {
+TEST_CASE("a framework that disconnects loses its tasks, other frameworks carry on, TEARDOWN ends the stream") {
 	cluster_process cluster({"--agents", "2", "--cpus", "1", "--mem", "256", "--heartbeat-interval", "0.5"},
 	                        client_pool());
 	http::Client client(client_pool());

@@ -126,7 +126,7 @@ TEST_CASE("the scheduler facade launches 100 tasks with count and maxcol over 3 
 	driver.stop();
 }
 
-TEST_CASE("the scheduler facade: kill and reconcile; re-subscription after the cluster restarts") {
+TEST_CASE("the scheduler facade: kill and reconcile, re-subscription after the cluster restarts") {
 	auto cluster = std::make_unique<cluster_process>(std::vector<std::string>{"--heartbeat-interval", "0.5"},
 	                                                 client_pool());
 	std::string address = cluster->address();
@@ -178,7 +178,7 @@ TEST_CASE("the scheduler facade: kill and reconcile; re-subscription after the c
 	driver.stop();
 }
 
-TEST_CASE("LocalCluster in-process: the work directory it made goes with stop(); a given one stays") {
+TEST_CASE("LocalCluster in-process: the work directory it made goes with stop(), a given one stays") {
 	tmesos::cluster_options o;
 	o.port = 0;
 	auto made = tmesos::LocalCluster::start(o);

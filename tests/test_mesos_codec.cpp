@@ -62,7 +62,7 @@ TEST_CASE("OFFERS: scalars, port ranges, sets, attributes and url decode, and en
 	CHECK(written.find(R"("begin":31000)") != std::string::npos);
 }
 
-TEST_CASE("UPDATE: base64 uuid to 16 raw bytes and back; unmodelled fields skipped") {
+TEST_CASE("UPDATE: base64 uuid to 16 raw bytes and back, unmodelled fields skipped") {
 	auto e = decoded<sched::Event>(mesos_documents::update);
 	const auto &s = e.update().status();
 	CHECK(s.state() == v1::TASK_RUNNING);

@@ -114,7 +114,7 @@ TEST_CASE("exit statuses: true, false, and a missing program") {
 	CHECK(task_process::launch(shell("true"), "/proc/no-sandbox-here", p).isError());
 }
 
-TEST_CASE("kill: SIGTERM first; a task that ignores it gets SIGKILL after the grace period") {
+TEST_CASE("kill: SIGTERM first, a task that ignores it gets SIGKILL after the grace period") {
 	pool p(pool_options{.workers = 2});
 	sandbox_root root;
 	SECTION("a task that exits on SIGTERM") {

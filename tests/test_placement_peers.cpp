@@ -201,7 +201,7 @@ TEST_CASE("the handshake refuses a peer of the wrong type, another program, and 
 	CHECK(n.stats().connections == 0);
 }
 
-TEST_CASE("a Registry that dies fails the Node's remote event and requests; the Node reconnects") {
+TEST_CASE("a Registry that dies fails the Node's remote event and requests, the Node reconnects") {
 	loopback_network net;
 	auto r = std::make_unique<instance<Registry, App>>(net.open("registry"));
 	instance<Node, App> n(net.open("node"));

@@ -98,7 +98,7 @@ TEST_CASE("delay returns a Timer that Clock::cancel cancels") {
 	process::wait(pid);
 }
 
-TEST_CASE("free after(Duration): ready once the time passed; discarding it cancels the timer") {
+TEST_CASE("free after(Duration): ready once the time passed, discarding it cancels the timer") {
 	Clock::pause();
 	std::size_t timers = Clock::pending_timers();
 	Future<Nothing> later = process::after(5s);
@@ -184,7 +184,7 @@ TEST_CASE("a Filter overrides filter(const UPID&, const DispatchEvent&)") {
 	process::wait(pid);
 }
 
-TEST_CASE("metrics::add returns Future<Nothing>; metrics::snapshot(timeout) is a future") {
+TEST_CASE("metrics::add returns Future<Nothing>, metrics::snapshot(timeout) is a future") {
 	process::metrics::Counter c("libprocess_port/requests");
 	Future<Nothing> added = process::metrics::add(c);
 	CHECK(added.isReady());

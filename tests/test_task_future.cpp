@@ -32,7 +32,7 @@ TEST_CASE("submit gives a Future: the value, Nothing for void, a failure for an 
 	CHECK(odd.failure() == "unknown exception");
 }
 
-TEST_CASE("submit: a task returning a Future is followed; FutureDiscarded discards") {
+TEST_CASE("submit: a task returning a Future is followed, FutureDiscarded discards") {
 	turquoise::pool p(turquoise::pool_options{.workers = 1});
 	turquoise::Promise<int> later;
 	auto followed = p.submit([f = later.future()] { return f; });

@@ -83,7 +83,7 @@ void c_hold_and_pause_no_heap(void *) {
 
 } // namespace
 
-TEST_CASE("linger_cancel_unwind in C; cancel() still unwinds nothing", "[unwind]") {
+TEST_CASE("linger_cancel_unwind in C, cancel() still unwinds nothing", "[unwind]") {
 	auto before = th::stats();
 	linger_t l = launch(c_hold_and_pause, LINGER_UNLIMITED, nullptr);
 	REQUIRE_FALSE(l.is_complete);
@@ -166,7 +166,7 @@ void paused_in_swallowing_try() {
 
 } // namespace
 
-TEST_CASE("a cancel unwinds through try { } catch (...) { throw; }", "[unwind][cxx]") {
+TEST_CASE("a cancel unwinds through try { } catch (...) { throw, }", "[unwind][cxx]") {
 	auto f = inger::launch(paused_in_rethrowing_try, inger::unlimited);
 	REQUIRE(live == 2);
 	f.cancel();
