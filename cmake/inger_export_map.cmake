@@ -1,5 +1,6 @@
-# inger_export_map.cmake — inger_export_map(<target> <map> [HIDE <regex>]): link a shared
-# library with a version script that exports its public names and hides its internals.
+# inger_export_map.cmake — inger_export_map(<target> <map> [HIDE <regex>] [KEEP <regex>]):
+# link a shared library with a version script that exports its public names and hides its
+# internals.
 #
 # <map> is the library's hand-written version script: its public namespaces as wildcard
 # patterns in global:, and `local: *;`. A wildcard cannot say "except detail": GNU ld lets a
@@ -8,12 +9,12 @@
 # namespace gains a `detail` (it happened: turquoise::http::detail and placement::detail were
 # exported through turquoise::[!dpt]* and turquoise::p[!o]*). ld does let a *literal* local
 # name win over a global wildcard. So just before each link (PRE_LINK), inger_export_map.sh
-# lists the symbols the target's objects define, and adds every one whose demangled name
-# matches <regex> (default `detail|internal`, the check in tests/abi/) to the map's local:
-# section by its exact mangled name (cmake/internal_names.awk says which names are internal;
-# the one exception is protobuf's own types in the parameters of protoc's generated methods). The written map is still the hand-written one plus a
-# generated list; the list is complete by construction, whatever namespace or template
-# argument the internal name sits in.
+# lists the symbols the target's objects define, and adds every internal one to the map's
+# local: section by its exact mangled name. Internal means: the demangled name matches HIDE
+# (default `detail|internal`, the rule tests/abi/ checks), with one exception, protobuf's own
+# types in the parameters of protoc's generated methods (cmake/internal_names.awk). The written
+# map is the hand-written one plus that list, which is complete by construction, whatever
+# namespace, class or template argument the internal name sits in.
 #
 # KEEP <regex>: internal names that stay exported for now, because a header still calls them
 # (a temporary exception, named where it is made; tests/abi/ reports these names and lets
@@ -21,6 +22,7 @@
 #
 # The function must be called in the directory that defines <target> (CMake runs PRE_LINK
 # commands only for targets of the current directory).
+set(INGER_EXPORT_MAP_DIR "${CMAKE_CURRENT_LIST_DIR}") # this file's directory, at include time
 function(inger_export_map target map)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "HIDE;KEEP" "")
   if(NOT arg_HIDE)
@@ -36,10 +38,10 @@ function(inger_export_map target map)
   set(written "${CMAKE_CURRENT_BINARY_DIR}/${target}.map")
   file(GENERATE OUTPUT "${objects}" CONTENT "$<JOIN:$<TARGET_OBJECTS:${target}>,\n>\n")
   add_custom_command(TARGET ${target} PRE_LINK
-    COMMAND "${PROJECT_SOURCE_DIR}/cmake/inger_export_map.sh" "${map}" "${written}" "${objects}" "${arg_HIDE}" "${arg_KEEP}"
+    COMMAND "${INGER_EXPORT_MAP_DIR}/inger_export_map.sh" "${map}" "${written}" "${objects}" "${arg_HIDE}" "${arg_KEEP}"
     COMMENT "Writing the version script of ${target} (internal names hidden)"
     VERBATIM)
   target_link_options(${target} PRIVATE "-Wl,--version-script=${written}")
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${map}"
-    "${PROJECT_SOURCE_DIR}/cmake/inger_export_map.sh" "${PROJECT_SOURCE_DIR}/cmake/internal_names.awk")
+    "${INGER_EXPORT_MAP_DIR}/inger_export_map.sh" "${INGER_EXPORT_MAP_DIR}/internal_names.awk")
 endfunction()
