@@ -1,7 +1,8 @@
 // test_placement_remote.cpp — placement over the remote layer between real OS processes on
 // 127.0.0.1: this test binary re-runs itself as a Registry or a Node (INGER_PLACEMENT_TEST_ROLE)
 // and checks events in order per source, the multiple view losing a killed Node, a second
-// Registry refused on a single tie, a killed Registry failing a Node's event, a wrong peer type.
+// Registry refused on a single tie, a killed Registry failing a Node's event, a wrong peer type,
+// and a build of the program with one placed type changed (placement_variant.cpp) refused.
 #include <turquoise/placement.hpp>
 #include <turquoise/placement/remote.hpp>
 
@@ -27,10 +28,15 @@ using namespace turquoise;
 using namespace turquoise::placement;
 using namespace std::chrono_literals;
 
+struct App;
 struct Registry;
 struct Node;
-struct Registry : peer<tie<Node, multiple>> {};
-struct Node : peer<tie<Registry, single>> {};
+struct Registry : peer<tie<Node, multiple>> {
+	using module = App; // run<Registry>(...) builds an App
+};
+struct Node : peer<tie<Registry, single>> {
+	using module = App;
+};
 
 struct App {
 	placed<Node, Event<std::string>> message;
@@ -41,11 +47,24 @@ struct App {
 };
 
 namespace {
+// What the network and the peer runtime counted (for a failure's diagnosis).
+template <class I>
+std::string counters(I &i) {
+	network_stats n = runtime::current().network();
+	auto p = i.stats();
+	return "network: sent " + std::to_string(n.sent) + " received " + std::to_string(n.received) + " dropped " +
+	       std::to_string(n.dropped) + " not_found " + std::to_string(n.not_found) + " bad " +
+	       std::to_string(n.bad_messages + n.bad_requests) + " timeouts " + std::to_string(n.timeouts) +
+	       " connection_failures " + std::to_string(n.connection_failures) + " opened " +
+	       std::to_string(n.connections_opened) + ", placement: connections " + std::to_string(p.connections) +
+	       " errors " + std::to_string(p.errors) + " (" + p.last_error + ")";
+}
+
 // The child's side: run as a peer, say so on stdout, fire, stay until stdin closes.
 int role(const std::string &what, int argc, char **argv) {
 	setenv("INGER_PLACEMENT_QUIET", "1", 1);
 	if (what == "registry") {
-		auto r = run<Registry, App>(listen(0));
+		auto r = run<Registry>(listen(0));
 		std::cout << "READY " << r->address() << std::endl;
 		char c;
 		while (read(0, &c, 1) > 0) // until the test closes our stdin
@@ -59,8 +78,9 @@ int role(const std::string &what, int argc, char **argv) {
 			n->context().local(n->module().message).fire(n->address() + " " + std::to_string(i));
 		std::cout << "SENT " << n->address() << std::endl;
 		char c;
-		while (read(0, &c, 1) > 0) {
-		}
+		while (read(0, &c, 1) > 0)
+			if (c == 's') // the test asks what became of them
+				std::cout << "STATS " << counters(*n) << std::endl;
 		return 0;
 	}
 	return 2;
@@ -96,7 +116,8 @@ struct child {
 	int in = -1, out = -1;
 	std::string buffered;
 
-	child(const std::string &role, const std::string &args) {
+	// This binary as `role` with `args`; or another program (role empty) with one argument.
+	child(const std::string &role, const std::string &args, const char *program = "/proc/self/exe") {
 		int to[2], from[2];
 		REQUIRE(pipe(to) == 0);
 		REQUIRE(pipe(from) == 0);
@@ -109,15 +130,20 @@ struct child {
 		std::vector<std::string> env;
 		for (char **e = environ; *e; ++e)
 			env.emplace_back(*e);
-		env.push_back("INGER_PLACEMENT_TEST_ROLE=" + role);
-		env.push_back("INGER_PLACEMENT_TEST_ARGS=" + args);
+		if (!role.empty()) {
+			env.push_back("INGER_PLACEMENT_TEST_ROLE=" + role);
+			env.push_back("INGER_PLACEMENT_TEST_ARGS=" + args);
+		}
 		std::vector<char *> envp;
 		for (auto &e : env)
 			envp.push_back(e.data());
 		envp.push_back(nullptr);
-		char self[] = "/proc/self/exe";
-		char *argv[] = {self, nullptr};
-		REQUIRE(posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv, envp.data()) == 0);
+		std::string path = program, arg = args;
+		std::vector<char *> argv{path.data()};
+		if (role.empty())
+			argv.push_back(arg.data());
+		argv.push_back(nullptr);
+		REQUIRE(posix_spawn(&pid, program, &fa, nullptr, argv.data(), envp.data()) == 0);
 		posix_spawn_file_actions_destroy(&fa);
 		close(to[0]);
 		close(from[1]);
@@ -162,7 +188,8 @@ struct child {
 		REQUIRE(l.rfind(prefix, 0) == 0);
 		return l.substr(prefix.size());
 	}
-	void tick() { REQUIRE(write(in, "x", 1) == 1); }
+	void tick() { ask('x'); }
+	void ask(char c) { REQUIRE(write(in, &c, 1) == 1); }
 	void sigkill() {
 		kill(pid, SIGKILL);
 		waitpid(pid, nullptr, 0);
@@ -179,11 +206,25 @@ bool eventually(P pred, std::chrono::milliseconds limit = 30s) { // (loose: ASan
 }
 } // namespace
 
-// [!mayfail]: one clean-clone ASan run on a loaded VM saw fewer than 2 x 2000 events within
-// 30 s (lost or late: not found yet; the other runs, ASan included, pass). Reported as open.
-TEST_CASE("every Node's events reach the Registry in order per Node, and a killed Node leaves the view", "[!mayfail]") {
+// Under AddressSanitizer only, [!mayfail]: not lost or late events but a deadlock of the
+// Registry's process. Found under load (3 copies + 2 busy loops, ASan build): each Node had
+// written its 2000 occurrences (network sent 2003, dropped 0), the Registry's inbound sockets
+// held ~120 KB unread, and its workers were stuck for good: one pool task inside ASan's
+// allocator (SizeClassAllocator64::GetFromAllocator, waiting on a size class's mutex) while
+// holding the network's mutex, the other worker waiting on that mutex. The allocator mutex is
+// held by a pool task that was preempted inside ASan's malloc: ASan's allocator replaces
+// malloc ahead of libinger's critical-section wrappers (libinger/shared_calls.cpp), and
+// libgotcha's defer ranges leave the sanitizer runtimes out (role::kept_shared). The same
+// happens to tests/test_shared_calls.cpp's allocation storm, skipped under ASan for that
+// reason. Not in the placement or remote layers: see the report of issue 12.
+#if defined(__SANITIZE_ADDRESS__)
+#define PLACEMENT_SANITIZER_DEADLOCK "[!mayfail]"
+#else
+#define PLACEMENT_SANITIZER_DEADLOCK ""
+#endif
+TEST_CASE("every Node's events reach the Registry in order per Node, and a killed Node leaves the view", PLACEMENT_SANITIZER_DEADLOCK) {
 	setenv("INGER_PLACEMENT_QUIET", "1", 1);
-	auto r = run<Registry, App>(listen(0));
+	auto r = run<Registry>(listen(0));
 	std::mutex m;
 	std::map<std::string, std::vector<int>> seen;
 	auto all = r->context().as_local_from_all(r->module().message);
@@ -196,10 +237,20 @@ TEST_CASE("every Node's events reach the Registry in order per Node, and a kille
 	std::string address = r->address().substr(r->address().find('@') + 1);
 	child a("node", address + " " + std::to_string(count)), b("node", address + " " + std::to_string(count));
 	std::string a_address = a.expect("SENT "), b_address = b.expect("SENT ");
-	REQUIRE(eventually([&] {
+	bool arrived = eventually([&] {
 		std::lock_guard<std::mutex> g(m);
 		return seen[a_address].size() == count && seen[b_address].size() == count;
-	}));
+	});
+	if (!arrived) {
+		std::lock_guard<std::mutex> g(m);
+		a.ask('s');
+		b.ask('s');
+		UNSCOPED_INFO("registry saw " << seen[a_address].size() << " from a, " << seen[b_address].size() << " from b; "
+		                              << counters(*r));
+		UNSCOPED_INFO("a: " << a.line());
+		UNSCOPED_INFO("b: " << b.line());
+	}
+	REQUIRE(arrived);
 	{
 		std::lock_guard<std::mutex> g(m);
 		for (auto *s : {&seen[a_address], &seen[b_address]})
@@ -274,4 +325,18 @@ TEST_CASE("a Node that connects to a Node as if it were a Registry is refused, a
 	} catch (const std::runtime_error &e) {
 		CHECK(std::string(e.what()).find("could not reach Registry at " + r_address) != std::string::npos);
 	}
+}
+
+TEST_CASE("a build of the program with one placed value's type changed is refused, naming that value") {
+	setenv("INGER_PLACEMENT_QUIET", "1", 1);
+	auto r = run<Registry>(listen(0));
+	std::string address = r->address().substr(r->address().find('@') + 1);
+	// Same module name (App), same peers, same number of values: only message's type differs.
+	child variant("", address, INGER_PLACEMENT_VARIANT);
+	std::string error = variant.expect("ERROR ");
+	CHECK(error.find("a different program: App's value #0 is placed<Node, turquoise::placement::Event<int>> there, "
+	                 "placed<Node, turquoise::placement::Event<std::__cxx11::basic_string<char") != std::string::npos);
+	CHECK(r->stats().errors == 1);
+	CHECK(r->stats().last_error.find("App's value #0 is placed<Node, turquoise::placement::Event<int>> there") != std::string::npos);
+	CHECK(r->context().remotes<Node>().empty());
 }

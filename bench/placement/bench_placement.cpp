@@ -9,6 +9,7 @@
 //                    with it; the Node waits for it.
 //   RoundTrip/raw:   a process sends "ping" to raw, which sends "pong" back; it waits.
 //   Throughput/event: the Node fires 1000 `data` events; the Registry fires `ack` at the last.
+//   Throughput/event_in_process: the same, fired from a handler of the client process.
 //   Throughput/raw:   1000 "data" messages to raw, which sends "ack" at the last.
 // Compare each /event figure with its /raw yardstick (ratios; the machine is shared and noisy).
 #include <turquoise/placement.hpp>
@@ -145,6 +146,20 @@ void BM_Throughput_event(benchmark::State &state) {
 	}
 	state.SetItemsProcessed(state.iterations() * batch);
 }
+// The same events fired where the raw yardstick sends: in a handler of a process (the client),
+// so that both run on a pool worker of the Node's runtime.
+void BM_Throughput_event_in_process(benchmark::State &state) {
+	auto data = node->context().local(node->module().data);
+	for (auto _ : state) {
+		long target = acks.n + 1;
+		dispatch(client->self(), [data] {
+			for (int i = 0; i < batch; ++i)
+				data.fire(payload);
+		});
+		acks.wait_for(target);
+	}
+	state.SetItemsProcessed(state.iterations() * batch);
+}
 void BM_Throughput_raw(benchmark::State &state) {
 	for (auto _ : state) {
 		long target;
@@ -161,6 +176,7 @@ void BM_Throughput_raw(benchmark::State &state) {
 BENCHMARK(BM_RoundTrip_event)->UseRealTime();
 BENCHMARK(BM_RoundTrip_raw)->UseRealTime();
 BENCHMARK(BM_Throughput_event)->UseRealTime();
+BENCHMARK(BM_Throughput_event_in_process)->UseRealTime();
 BENCHMARK(BM_Throughput_raw)->UseRealTime();
 
 int registry() {

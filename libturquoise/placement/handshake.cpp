@@ -1,8 +1,7 @@
-// handshake.cpp — peer_runtime's connections: the hello/welcome/refuse handshake that checks
-// peer types, the program, and tie multiplicities on both sides; exits; message dispatch.
+// handshake.cpp — runtime_core's connections: the hello/welcome/refuse handshake that checks
+// peer types, the program (its module and every placed value's peer and type), and tie
+// multiplicities on both sides; exits; message dispatch.
 #include "state.hpp"
-
-#include <cxxabi.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -20,52 +19,40 @@ const char *to_string(multiplicity m) {
 
 namespace detail {
 
-std::string demangle(const char *mangled) {
-	int status = 0;
-	char *s = ::abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-	std::string out = status == 0 && s ? s : mangled;
-	std::free(s);
-	return out;
-}
-
-peer_runtime *&peer_runtime::building() {
-	static thread_local peer_runtime *rt = nullptr;
-	return rt;
-}
-
-peer_runtime::peer_runtime(std::string peer, std::vector<tie_info> ties, std::type_index peer_type,
+runtime_core::runtime_core(std::string peer, std::vector<tie_info> ties, std::type_index peer_type,
                            std::string module, std::unique_ptr<endpoint> ep)
     : peer_(std::move(peer)), ties_(std::move(ties)), peer_type_(peer_type), module_(std::move(module)),
       endpoint_(std::move(ep)), state_(std::make_unique<state>()) {}
 
-peer_runtime::~peer_runtime() { stop(); }
+runtime_core::~runtime_core() { stop(); }
 
-multiplicity peer_runtime::tie_to(const std::string &peer) const {
+multiplicity runtime_core::tie_to(const std::string &peer) const {
 	for (const auto &t : ties_)
 		if (t.peer == peer)
 			return t.kind;
 	return multiplicity::none;
 }
 
-std::size_t peer_runtime::add_value(value_slot slot) {
+std::size_t runtime_core::add_value(value_slot slot) {
 	std::lock_guard<std::mutex> g(state_->mutex);
 	state_->values.push_back(std::move(slot));
 	return state_->values.size() - 1;
 }
 
-void peer_runtime::host(std::size_t index, std::unique_ptr<hosted> h) {
+void runtime_core::host(std::size_t index, std::unique_ptr<hosted> h) {
 	std::lock_guard<std::mutex> g(state_->mutex);
 	state_->values.at(index).local = std::move(h);
 }
 
-void peer_runtime::start() {
+void runtime_core::start() {
 	{
 		std::lock_guard<std::mutex> g(state_->mutex);
 		if (state_->started)
 			return;
 		state_->started = true;
-		// The program's identity in the handshake: the module and how many values it places.
-		module_ += " (" + std::to_string(state_->values.size()) + " placed values)";
+		// The program's identity in the handshake: the module, and each value's peer and type.
+		for (const auto &v : state_->values)
+			values_.push_back(v.peer + ", " + v.name);
 	}
 	endpoint_->start({{wire::hello, wire::welcome, wire::refuse, wire::ready, wire::subscribe, wire::unsubscribe,
 	                   wire::occurrence, wire::end, wire::request, wire::reply},
@@ -75,11 +62,11 @@ void peer_runtime::start() {
 	                  [this](const std::string &address) { on_exited(address); }});
 }
 
-void peer_runtime::send(const std::string &to, const char *name, std::string body) {
+void runtime_core::send(const std::string &to, const char *name, std::string body) {
 	endpoint_->send(to, name, std::move(body));
 }
 
-void peer_runtime::report(const std::string &error) {
+void runtime_core::report(const std::string &error) {
 	{
 		std::lock_guard<std::mutex> g(state_->mutex);
 		++state_->stats.errors;
@@ -89,7 +76,7 @@ void peer_runtime::report(const std::string &error) {
 		std::cerr << "placement (" << peer_ << " at " << address() << "): " << error << '\n';
 }
 
-runtime_stats peer_runtime::stats() const {
+runtime_stats runtime_core::stats() const {
 	std::lock_guard<std::mutex> g(state_->mutex);
 	runtime_stats s = state_->stats;
 	s.connections = 0;
@@ -98,7 +85,7 @@ runtime_stats peer_runtime::stats() const {
 	return s;
 }
 
-std::vector<std::string> peer_runtime::connected(const std::string &peer) const {
+std::vector<std::string> runtime_core::connected(const std::string &peer) const {
 	std::lock_guard<std::mutex> g(state_->mutex);
 	std::vector<std::string> out;
 	for (const auto &[a, c] : state_->connections)
@@ -108,14 +95,14 @@ std::vector<std::string> peer_runtime::connected(const std::string &peer) const 
 }
 
 // How many connections (established or being made) to peers of type `peer`; the caller holds the lock.
-static std::size_t count_peer(const peer_runtime::state &s, const std::string &peer) {
+static std::size_t count_peer(const runtime_core::state &s, const std::string &peer) {
 	std::size_t n = 0;
 	for (const auto &[a, c] : s.connections)
 		n += c.peer == peer;
 	return n;
 }
 
-Future<Nothing> peer_runtime::connect(const std::string &peer, const std::string &address) {
+Future<Nothing> runtime_core::connect(const std::string &peer, const std::string &address) {
 	auto promise = std::make_shared<Promise<Nothing>>();
 	Future<Nothing> f = promise->future();
 	multiplicity m = tie_to(peer);
@@ -131,21 +118,24 @@ Future<Nothing> peer_runtime::connect(const std::string &peer, const std::string
 		state_->connections[address] = state::connection{peer, false, true, promise};
 	}
 	endpoint_->link(address);
-	send(address, wire::hello, encode(wire::hello_body{peer_, module_, peer}));
+	send(address, wire::hello, encode(wire::hello_body{peer_, module_, peer, values_}));
 	return f;
 }
 
-bool peer_runtime::handshake_message(const std::string &from, const std::string &name, const std::string &body) {
+bool runtime_core::handshake_message(const std::string &from, const std::string &name, const std::string &body) {
 	if (name == wire::hello) {
-		auto [their_peer, module, expected] = decode<wire::hello_body>(body);
+		auto [their_peer, module, values, expected] = [&] {
+			auto [p, m, e, v] = decode<wire::hello_body>(body);
+			return std::tuple(std::move(p), std::move(m), std::move(v), std::move(e));
+		}();
 		std::string refusal;
 		{
 			std::lock_guard<std::mutex> g(state_->mutex);
 			multiplicity m = tie_to(their_peer);
 			if (expected != peer_)
 				refusal = "expected a " + expected + " at " + address() + ", this is a " + peer_;
-			else if (module != module_)
-				refusal = "a different program: " + module + " here is " + module_;
+			else if (std::string other = other_program(module, values); !other.empty())
+				refusal = "a different program: " + other;
 			else if (m == multiplicity::none)
 				refusal = peer_ + " has no tie to " + their_peer;
 			else if (state_->connections.count(from))
@@ -217,7 +207,21 @@ bool peer_runtime::handshake_message(const std::string &from, const std::string 
 	return false;
 }
 
-void peer_runtime::on_message(const std::string &from, const std::string &name, std::string &&body) {
+std::string runtime_core::other_program(const std::string &module, const std::vector<std::string> &values) const {
+	auto count = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " placed value" : " placed values"); };
+	if (module != module_)
+		return "module " + module + " (" + count(values.size()) + ") there, " + module_ + " (" +
+		       count(values_.size()) + ") here";
+	for (std::size_t i = 0; i < values.size() && i < values_.size(); ++i)
+		if (values[i] != values_[i])
+			return module_ + "'s value #" + std::to_string(i) + " is placed<" + values[i] + "> there, placed<" +
+			       values_[i] + "> here";
+	if (values.size() != values_.size())
+		return module_ + " has " + count(values.size()) + " there, " + count(values_.size()) + " here";
+	return "";
+}
+
+void runtime_core::on_message(const std::string &from, const std::string &name, std::string &&body) {
 	try {
 		if (!handshake_message(from, name, body) && !serving_message(from, name, body))
 			report("an unknown message " + name + " from " + from + " (dropped)");
@@ -228,7 +232,7 @@ void peer_runtime::on_message(const std::string &from, const std::string &name, 
 	}
 }
 
-void peer_runtime::on_exited(const std::string &address) {
+void runtime_core::on_exited(const std::string &address) {
 	std::shared_ptr<Promise<Nothing>> promise;
 	bool was_up = false;
 	std::string peer;
@@ -249,7 +253,7 @@ void peer_runtime::on_exited(const std::string &address) {
 		connection_down(address, peer + " at " + address + " disconnected");
 }
 
-void peer_runtime::stop() {
+void runtime_core::stop() {
 	{
 		std::lock_guard<std::mutex> g(state_->mutex);
 		if (state_->stopped)

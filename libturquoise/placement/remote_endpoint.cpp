@@ -80,8 +80,10 @@ std::unique_ptr<endpoint> remote_endpoint(const std::string &id) {
 	return std::make_unique<remote_endpoint_impl>(id);
 }
 
-namespace detail {
-std::shared_ptr<void> listening_runtime(const std::string &ip, std::uint16_t port) {
+} // namespace turquoise::placement
+
+namespace turquoise::abi {
+std::shared_ptr<void> placement_listening_runtime(const std::string &ip, std::uint16_t port) {
 	runtime_options options = runtime_options::from_environment();
 	options.network.ip = ip;
 	options.network.port = port;
@@ -91,6 +93,4 @@ std::shared_ptr<void> listening_runtime(const std::string &ip, std::uint16_t por
 		throw std::runtime_error("placement: cannot listen on " + ip + ":" + std::to_string(port) + ": " + a.error());
 	return scope;
 }
-} // namespace detail
-
-} // namespace turquoise::placement
+} // namespace turquoise::abi

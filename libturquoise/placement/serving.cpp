@@ -1,16 +1,10 @@
-// serving.cpp — peer_runtime's values across peers: serving subscriptions and requests for the
+// serving.cpp — runtime_core's values across peers: serving subscriptions and requests for the
 // values this peer hosts, and following the values it uses on other peers.
 #include "state.hpp"
 
 namespace turquoise::placement::detail {
 
-std::function<void()> hosted::subscribe(std::function<void(std::string)>, std::function<void(bool, std::string)>) {
-	return {};
-}
-Future<std::string> hosted::get() { return Failure("this value cannot be read remotely"); }
-Future<std::string> hosted::call(std::string_view) { return Failure("this value is not a function"); }
-
-void peer_runtime::subscribe(std::size_t index, std::shared_ptr<subscriber> s) {
+void runtime_core::subscribe(std::size_t index, std::shared_ptr<subscriber> s) {
 	std::string peer;
 	std::vector<std::string> now;
 	{
@@ -22,7 +16,7 @@ void peer_runtime::subscribe(std::size_t index, std::shared_ptr<subscriber> s) {
 		connection_up(address, peer); // (only this use is new: the others ignore a known address)
 }
 
-void peer_runtime::connection_up(const std::string &address, const std::string &peer) {
+void runtime_core::connection_up(const std::string &address, const std::string &peer) {
 	std::vector<std::pair<std::uint64_t, wire::subscribe_body>> out;
 	{
 		std::lock_guard<std::mutex> g(state_->mutex);
@@ -49,7 +43,7 @@ void peer_runtime::connection_up(const std::string &address, const std::string &
 		send(address, wire::subscribe, encode(body));
 }
 
-void peer_runtime::connection_down(const std::string &address, const std::string &reason) {
+void runtime_core::connection_down(const std::string &address, const std::string &reason) {
 	std::vector<std::shared_ptr<subscriber>> sinks;
 	std::vector<std::shared_ptr<Promise<std::string>>> requests;
 	std::vector<std::function<void()>> stops;
@@ -85,7 +79,7 @@ void peer_runtime::connection_down(const std::string &address, const std::string
 		p->fail("placement: " + reason);
 }
 
-Future<std::string> peer_runtime::request(const std::string &address, std::size_t index, bool call, std::string args) {
+Future<std::string> runtime_core::request(const std::string &address, std::size_t index, bool call, std::string args) {
 	auto promise = std::make_shared<Promise<std::string>>();
 	Future<std::string> f = promise->future();
 	std::uint64_t id;
@@ -103,7 +97,7 @@ Future<std::string> peer_runtime::request(const std::string &address, std::size_
 	return f;
 }
 
-bool peer_runtime::serving_message(const std::string &from, const std::string &name, const std::string &body) {
+bool runtime_core::serving_message(const std::string &from, const std::string &name, const std::string &body) {
 	// Everything but the handshake needs an established connection.
 	bool up;
 	{

@@ -36,3 +36,17 @@ void start(std::unique_ptr<endpoint> ep) {
 	(void)node.connect<Registry>("registry");
 	(void)node.connect<Monitor>("monitor");
 }
+
+// A peer that names its module is started without naming it again.
+struct Named;
+struct Lead;
+struct Lead : peer<> {
+	using module = Named;
+};
+struct Named {
+	placed<Lead, int> answer = on<Lead>([] { return 42; });
+};
+void start_named(std::unique_ptr<endpoint> ep) {
+	instance<Lead> lead(std::move(ep));
+	static_assert(std::is_same_v<decltype(lead.module()), Named &>);
+}

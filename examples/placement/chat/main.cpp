@@ -20,10 +20,15 @@
 using namespace turquoise;
 using namespace turquoise::placement;
 
+struct Chat;
 struct Registry;
 struct Node;
-struct Registry : peer<tie<Node, multiple>> {};
-struct Node : peer<tie<Registry, single>> {};
+struct Registry : peer<tie<Node, multiple>> {
+	using module = Chat; // the peers of the Chat module: run<Registry>(...) builds a Chat
+};
+struct Node : peer<tie<Registry, single>> {
+	using module = Chat;
+};
 
 using line = std::pair<std::string, std::string>; // (sender's name, text)
 
@@ -59,7 +64,7 @@ static int registry(int argc, char **argv) {
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-	auto r = run<Registry, Chat>(listen(static_cast<std::uint16_t>(port)));
+	auto r = run<Registry>(listen(static_cast<std::uint16_t>(port)));
 	std::string address = r->address(); // placement@ip:port
 	std::cout << "READY " << address.substr(address.find('@') + 1) << std::endl;
 	int sig;
@@ -83,7 +88,7 @@ static int node(int argc, char **argv) {
 	std::mutex m;
 	std::condition_variable came_back;
 	std::size_t sent = 0, returned = 0;
-	auto n = run<Node, Chat>(connect_to<Registry>(registry_address));
+	auto n = run<Node>(connect_to<Registry>(registry_address));
 	auto h = n->context();
 	Event<line> pub = h.as_local(n->module().publicMessage);
 	pub.observe([&](const line &l) {

@@ -1,6 +1,10 @@
 // turquoise/placement/instance.hpp — a program started as one of its peers: instance<Peer,
 // Module> builds the module as Peer on an endpoint, and connects it to tied peers.
 //
+// The module may be left out when the peer names it (`using module = Chat;` in the peer; a
+// declaration `struct Chat;` before the peers is enough): instance<Node>, run<Node>(...).
+// Peers shared by several modules are used with the module named: instance<Node, Chat>.
+//
 //   loopback_network net;                                     // or the remote layer: run.hpp
 //   instance<Registry, Chat> registry(net.open("registry"));
 //   instance<Node, Chat> node(net.open("node-1"));
@@ -8,7 +12,8 @@
 //   node.context().local(node.module().message).fire("hi");
 //
 // connect<Q>() is a compile error unless Peer has a tie to Q; at run time the handshake checks
-// both peers' types, the program (the module's type and its number of placed values), and each
+// both peers' types, the program (the module's type, and each placed value's peer and type, in
+// order: two builds that differ in one placed type refuse each other, naming it), and each
 // side's multiplicity (a second Q on a single or optional tie is refused, with the reason in
 // the failed future and on the refusing side's stderr). After a disconnection the peer may
 // connect again. Refused input (unknown values, malformed payloads, messages from peers not
@@ -25,9 +30,33 @@
 
 namespace turquoise::placement {
 
-template <class Peer, class Module>
+// The module a peer names (`using module = M;`), else missing_module<Peer>.
+template <class Peer>
+struct missing_module {};
+namespace detail {
+template <class Peer>
+struct module_named_by {
+	using type = missing_module<Peer>;
+};
+template <class Peer>
+	requires requires { typename Peer::module; }
+struct module_named_by<Peer> {
+	using type = typename Peer::module;
+};
+template <class M>
+constexpr bool is_missing_module = false;
+template <class P>
+constexpr bool is_missing_module<missing_module<P>> = true;
+} // namespace detail
+template <class Peer>
+using module_of = typename detail::module_named_by<Peer>::type;
+
+template <class Peer, class Module = module_of<Peer>>
 class instance {
 	static_assert(is_peer<Peer>, "placement error: instance<P, M>: P is not a peer");
+	static_assert(!detail::is_missing_module<Module>,
+	              "placement error: the peer names no module: declare `using module = YourModule;` in "
+	              "the peer, or name the module: run<Peer, YourModule>(...) / instance<Peer, YourModule>");
 
 public:
 	template <class... Args>
@@ -55,7 +84,7 @@ public:
 	Module &module() { return *module_; }
 	here<Peer> context() const { return here<Peer>(*rt_); }
 	std::string address() const { return rt_->address(); }
-	detail::runtime_stats stats() const { return rt_->stats(); }
+	runtime_stats stats() const { return rt_->stats(); }
 
 	template <class Q>
 	Future<Nothing> connect(const std::string &address) {

@@ -1,9 +1,10 @@
 // turquoise/placement/remote.hpp — a program started as one of its peers over the remote layer
-// (remote processes, process/network.hpp): run<Peer, Module>(listen(port)) or
-// run<Peer, Module>(connect_to<Q>("ip:port")).
+// (remote processes, process/network.hpp): run<Peer>(listen(port)) or
+// run<Peer>(connect_to<Q>("ip:port")), the peer naming its module (instance.hpp); or with the
+// module named: run<Peer, Module>(...).
 //
-//   auto registry = run<Registry, Chat>(listen(5050));          // "placement@127.0.0.1:5050"
-//   auto node = run<Node, Chat>(connect_to<Registry>("127.0.0.1:5050"));
+//   auto registry = run<Registry>(listen(5050));                 // "placement@127.0.0.1:5050"
+//   auto node = run<Node>(connect_to<Registry>("127.0.0.1:5050"));
 //
 // Each instance is one process (id "placement") of a runtime of its own listening on
 // 127.0.0.1 (listen(port, ip) to choose; port 0 picks a free one; the other runtime options
@@ -48,20 +49,25 @@ connect_to_t<Q> connect_to(std::string address) {
 	return {std::move(address)};
 }
 
-namespace detail {
-// A runtime of the instance's own, listening (std::runtime_error if it cannot bind).
-std::shared_ptr<void> listening_runtime(const std::string &ip, std::uint16_t port);
-} // namespace detail
+} // namespace turquoise::placement
 
-template <class Peer, class Module, class... Args>
+namespace turquoise::abi {
+// A runtime of the instance's own, listening (std::runtime_error if it cannot bind). (An
+// out-of-line entry point of the templates below: see detail/peer_runtime.hpp.)
+std::shared_ptr<void> placement_listening_runtime(const std::string &ip, std::uint16_t port);
+} // namespace turquoise::abi
+
+namespace turquoise::placement {
+
+template <class Peer, class Module = module_of<Peer>, class... Args>
 std::unique_ptr<instance<Peer, Module>> run(listen_on l, Args &&...args) {
-	auto rt = detail::listening_runtime(l.ip, l.port);
+	auto rt = abi::placement_listening_runtime(l.ip, l.port);
 	auto i = std::make_unique<instance<Peer, Module>>(remote_endpoint(), std::forward<Args>(args)...);
 	i->keep(std::move(rt));
 	return i;
 }
 
-template <class Peer, class Module, class Q, class... Args>
+template <class Peer, class Module = module_of<Peer>, class Q, class... Args>
 std::unique_ptr<instance<Peer, Module>> run(connect_to_t<Q> c, Args &&...args) {
 	auto i = run<Peer, Module>(listen(c.port), std::forward<Args>(args)...);
 	auto f = i->template connect<Q>(placement_address(c.address));

@@ -6,11 +6,16 @@
 #include <typeinfo>
 #include <vector>
 
+namespace turquoise::abi {
+// The demangled name of a type (the mangled one if demangling fails). (An out-of-line entry
+// point of the templates: see detail/peer_runtime.hpp.)
+std::string placement_demangle(const char *mangled);
+} // namespace turquoise::abi
+
 namespace turquoise::placement {
 
 namespace detail {
-// The demangled name of a type (the mangled one if demangling fails).
-std::string demangle(const char *mangled);
+inline std::string demangle(const char *mangled) { return abi::placement_demangle(mangled); }
 
 template <class Peer>
 concept names_itself = requires { Peer::peer_name; };
