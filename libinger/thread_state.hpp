@@ -139,6 +139,10 @@ struct thread_state {
 	// lands on the deadline. Tracks twice the running average of the observed lateness.
 	std::uint64_t lead_ns = 15 * 1000;
 	std::uint64_t lateness_avg_ns = 7500;
+	// Running average of what arming the timer (timer_settime) takes: microseconds on a VM.
+	// A budget starts when its function gets the CPU, so arm_deadline() aims the timer this
+	// much past the budget counted from before the call.
+	std::uint64_t arm_cost_ns = 0;
 	bool timer_created = false;
 	timer_t timer{};
 	std::uint64_t id_base = 0;  // thread serial << 40
