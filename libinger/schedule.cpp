@@ -60,6 +60,7 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 		return false;
 	}
 	f->deadline_ns = deadline;
+	f->spin_limit_ns = spin_limit_of(timeout_us);
 	f->parent = parent;
 	f->exit = exit_reason::none;
 	f->state = run_state::running;
