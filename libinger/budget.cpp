@@ -25,7 +25,7 @@ extern "C" int linger_set_timeout(uint64_t timeout_us) {
 	}
 	ts->busy = true; // the timer handler reads the deadline: it must not see it half-changed
 	std::uint64_t deadline;
-	if (!arm_deadline(ts, f->parent, timeout_us, deadline)) {
+	if (!arm_deadline(ts, f->parent, timeout_us, false, deadline)) {
 		int err = errno;
 		unbusy(ts);
 		errno = err;

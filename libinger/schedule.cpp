@@ -15,7 +15,7 @@
 namespace inger::detail {
 
 bool arm_deadline(thread_state *ts, const function_record *parent, std::uint64_t timeout_us,
-                  std::uint64_t &deadline) {
+                  bool time_sliced, std::uint64_t &deadline) {
 	std::uint64_t inherited = parent ? parent->deadline_ns : no_deadline;
 	deadline = inherited;
 	if (deadline == no_deadline && timeout_us == LINGER_UNLIMITED)
@@ -30,12 +30,14 @@ bool arm_deadline(thread_state *ts, const function_record *parent, std::uint64_t
 		return true;
 	if (!timer_ensure(ts))
 		return false;
-	// The budget is the function's running time: the microseconds a timer_settime takes
+	// A time slice is the function's running time: the microseconds a timer_settime takes
 	// here are the runtime's. Aim the timer past it, and if the call was made, count the
-	// budget from its end (before, under inger-run --quantum 20, about half of every
-	// quantum went to arming the timer and resuming the handler frame).
-	std::uint64_t aim = own ? std::min(inherited, now + budget_ns + ts->arm_cost_ns) : deadline;
-	if (timer_arm_by(ts, aim, now) && own)
+	// slice from its end (before, under inger-run --quantum 20, about half of every quantum
+	// went to arming the timer and resuming the handler frame). Not for a launch or a new
+	// budget: there the caller's bound (the overshoot past it) is what matters.
+	bool slice = own && time_sliced;
+	std::uint64_t aim = slice ? std::min(inherited, now + budget_ns + ts->arm_cost_ns) : deadline;
+	if (timer_arm_by(ts, aim, now) && slice)
 		deadline = std::min(inherited, now_ns() + budget_ns);
 	return true;
 }
@@ -51,7 +53,7 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 		mask_resume_preempted(f);
 	}
 	std::uint64_t deadline;
-	if (!arm_deadline(ts, parent, timeout_us, deadline)) {
+	if (!arm_deadline(ts, parent, timeout_us, f->in_handler, deadline)) {
 		if (f->in_handler && f->caller_mask_known) { // it does not run: the caller's mask back
 			int err = errno;
 			kernel_sigmask(SIG_SETMASK, &f->caller_mask, nullptr);

@@ -153,8 +153,8 @@ struct thread_state {
 	std::uint64_t lead_ns = 15 * 1000;
 	std::uint64_t lateness_avg_ns = 7500;
 	// Running average of what arming the timer (timer_settime) takes: microseconds on a VM.
-	// A budget starts when its function gets the CPU, so arm_deadline() aims the timer this
-	// much past the budget counted from before the call.
+	// A preempted function's new time slice starts when it gets the CPU, so arm_deadline()
+	// aims the timer this much past the slice counted from before the call.
 	std::uint64_t arm_cost_ns = 0;
 	bool timer_created = false;
 	timer_t timer{};
