@@ -32,7 +32,7 @@ extern "C" int linger_set_timeout(uint64_t timeout_us) {
 		return -1;
 	}
 	f->deadline_ns = deadline;
-	f->spin_limit_ns = spin_limit_of(timeout_us);
+	f->spin_limit_ns = no_deadline; // a new budget is waited out exactly
 	// A preemption owed to the old deadline (deferred by a critical section) is no longer due.
 	// One still due (a zero budget, or an outer deadline that has passed) is taken now, or at
 	// the end of the critical section.

@@ -62,7 +62,9 @@ bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 		return false;
 	}
 	f->deadline_ns = deadline;
-	f->spin_limit_ns = spin_limit_of(timeout_us);
+	// A time slice (resuming a preempted function) may end that little early; a launch's or
+	// a cooperative resume's budget is waited out exactly.
+	f->spin_limit_ns = f->in_handler ? spin_limit_of(timeout_us) : no_deadline;
 	f->parent = parent;
 	f->exit = exit_reason::none;
 	f->state = run_state::running;

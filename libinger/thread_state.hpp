@@ -100,10 +100,11 @@ struct function_record {
 };
 
 // The handler's wait for a deadline (the timer fires `lead` early, signals arrive late by
-// about half that) burns CPU nobody gets. With a budget of its own, a function waits at most a
-// sixteenth of it and is otherwise preempted that little early: under inger-run --quantum 100
-// on a loaded VM, the lead is 25 us and the wait took a fifth of every quantum. Budgets of
-// 800 us and more keep the whole wait (the lead is at most 50 us).
+// about half that) burns CPU nobody gets. In a time slice (a preempted function resumed: a
+// scheduler handing out CPU shares) it waits at most a sixteenth of the slice, and the function
+// is otherwise preempted that little early: under inger-run --quantum 100 on a loaded VM, the
+// lead is 25 us and the wait took a fifth of every quantum. Slices of 800 us and more keep
+// the whole wait (the lead is at most 50 us); launches and new budgets always do.
 inline std::uint64_t spin_limit_of(std::uint64_t timeout_us) {
 	return timeout_us == LINGER_UNLIMITED || timeout_us >= no_deadline / 1000 / 2
 	           ? no_deadline
