@@ -25,13 +25,14 @@ extern "C" int linger_set_timeout(uint64_t timeout_us) {
 	}
 	ts->busy = true; // the timer handler reads the deadline: it must not see it half-changed
 	std::uint64_t deadline;
-	if (!arm_deadline(ts, f->parent, timeout_us, deadline)) {
+	if (!arm_deadline(ts, f->parent, timeout_us, false, deadline)) {
 		int err = errno;
 		unbusy(ts);
 		errno = err;
 		return -1;
 	}
 	f->deadline_ns = deadline;
+	f->spin_limit_ns = no_deadline; // a new budget is waited out exactly
 	// A preemption owed to the old deadline (deferred by a critical section) is no longer due.
 	// One still due (a zero budget, or an outer deadline that has passed) is taken now, or at
 	// the end of the critical section.

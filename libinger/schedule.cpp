@@ -15,37 +15,56 @@
 namespace inger::detail {
 
 bool arm_deadline(thread_state *ts, const function_record *parent, std::uint64_t timeout_us,
-                  std::uint64_t &deadline) {
-	deadline = parent ? parent->deadline_ns : no_deadline;
-	if (deadline != no_deadline || timeout_us != LINGER_UNLIMITED) {
-		std::uint64_t now = now_ns();
-		if (timeout_us != LINGER_UNLIMITED && timeout_us < no_deadline / 1000 / 2) {
-			// An inner function never outlives the function that runs it.
-			deadline = std::min(deadline, now + timeout_us * 1000);
-		}
-		if (deadline != no_deadline) {
-			if (!timer_ensure(ts))
-				return false;
-			timer_arm_by(ts, deadline, now);
-		}
-	}
+                  bool time_sliced, std::uint64_t &deadline) {
+	std::uint64_t inherited = parent ? parent->deadline_ns : no_deadline;
+	deadline = inherited;
+	if (deadline == no_deadline && timeout_us == LINGER_UNLIMITED)
+		return true;
+	std::uint64_t now = now_ns();
+	bool own = timeout_us != LINGER_UNLIMITED && timeout_us < no_deadline / 1000 / 2;
+	std::uint64_t budget_ns = own ? timeout_us * 1000 : 0;
+	// An inner function never outlives the function that runs it.
+	if (own)
+		deadline = std::min(inherited, now + budget_ns);
+	if (deadline == no_deadline)
+		return true;
+	if (!timer_ensure(ts))
+		return false;
+	// A time slice is the function's running time: the microseconds a timer_settime takes
+	// here are the runtime's. Aim the timer past it, and if the call was made, count the
+	// slice from its end (before, under inger-run --quantum 20, about half of every quantum
+	// went to arming the timer and resuming the handler frame). Not for a launch or a new
+	// budget: there the caller's bound (the overshoot past it) is what matters.
+	bool slice = own && time_sliced;
+	std::uint64_t aim = slice ? std::min(inherited, now + budget_ns + ts->arm_cost_ns) : deadline;
+	if (timer_arm_by(ts, aim, now) && slice)
+		deadline = std::min(inherited, now_ns() + budget_ns);
 	return true;
 }
 
 bool run(thread_state *ts, function_record *f, std::uint64_t timeout_us) {
 	function_record *parent = ts->current;
-	std::uint64_t deadline;
-	if (!arm_deadline(ts, parent, timeout_us, deadline))
-		return false;
-
 	if (f->in_handler) {
 		// Returning from the handler will restore the function's own signal mask; remember
 		// the caller's so that the next preemption can give it back, and keep the timer from
 		// nesting a frame in the handler's remaining code (signal_mask.hpp). (This path
 		// already pays for a sigreturn; a function that finishes in time never gets here.)
+		// Before the deadline is set: this system call is not the function's time either.
 		mask_resume_preempted(f);
 	}
+	std::uint64_t deadline;
+	if (!arm_deadline(ts, parent, timeout_us, f->in_handler, deadline)) {
+		if (f->in_handler && f->caller_mask_known) { // it does not run: the caller's mask back
+			int err = errno;
+			kernel_sigmask(SIG_SETMASK, &f->caller_mask, nullptr);
+			errno = err;
+		}
+		return false;
+	}
 	f->deadline_ns = deadline;
+	// A time slice (resuming a preempted function) may end that little early; a launch's or
+	// a cooperative resume's budget is waited out exactly.
+	f->spin_limit_ns = f->in_handler ? spin_limit_of(timeout_us) : no_deadline;
 	f->parent = parent;
 	f->exit = exit_reason::none;
 	f->state = run_state::running;

@@ -21,10 +21,12 @@ inline void unbusy(thread_state *ts) {
 }
 
 // The deadline of a function given timeout_us from now (LINGER_UNLIMITED: none of its own)
-// while `parent` (nullptr: the thread) runs it, with the timer armed to fire by then. Requires
-// ts->busy. Returns false if the timer could not be set up (errno set).
+// while `parent` (nullptr: the thread) runs it, with the timer armed to fire by then. With
+// `time_sliced` (resuming a preempted function: a scheduler handing out CPU shares), the
+// timer_settime this may take is not counted in the budget. Requires ts->busy. Returns false
+// if the timer could not be set up (errno set).
 bool arm_deadline(thread_state *ts, const function_record *parent, std::uint64_t timeout_us,
-                  std::uint64_t &deadline);
+                  bool time_sliced, std::uint64_t &deadline);
 
 // Caller side: run `f` (ready) until it completes, pauses, is preempted or overflows, with a
 // budget of timeout_us (LINGER_UNLIMITED: none). Requires ts->busy; leaves it set.

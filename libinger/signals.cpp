@@ -103,12 +103,16 @@ void handle_tick(siginfo_t *info, void *context) {
 	ts->busy = true;
 	std::uint64_t now = now_ns();
 	timer_observe_lateness(ts, expiry, now);
-	if (now < f->deadline_ns && f->deadline_ns - now <= ts->lead_ns) {
-		// Fired on purpose a little early: the function keeps the CPU until its deadline.
-		while ((now = now_ns()) < f->deadline_ns)
+	bool due = now >= f->deadline_ns;
+	if (!due && f->deadline_ns - now <= ts->lead_ns) {
+		// Fired on purpose a little early: the function keeps the CPU until its deadline,
+		// unless that wait is long for its budget (spin_limit_of()): then it is due now.
+		due = f->deadline_ns - now > f->spin_limit_ns;
+		while (!due && (now = now_ns()) < f->deadline_ns)
 			__builtin_ia32_pause();
+		due = true;
 	}
-	if (now < f->deadline_ns) {
+	if (!due) {
 		// Fired early (armed for an earlier, finished function): aim at this one's deadline.
 		timer_arm_by(ts, f->deadline_ns, now);
 	} else if (f->critical.depth > 0) {

@@ -7,13 +7,6 @@
 
 namespace inger::detail {
 
-char *stack_block::lo() const { return map + stack_guard_size; }
-std::size_t stack_block::usable() const { return map_size - stack_guard_size; }
-bool stack_block::in_guard(const void *addr) const {
-	auto *a = static_cast<const char *>(addr);
-	return a >= map && a < lo();
-}
-
 stack_pool::stack_pool() { cache_.reserve(64); }
 
 stack_pool::~stack_pool() {

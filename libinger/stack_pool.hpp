@@ -25,6 +25,14 @@ struct stack_block {
 // even that and lands on a neighbour's record is caught by its canaries (thread_state.hpp).
 inline constexpr std::size_t stack_guard_size = 1024 * 1024;
 
+// Inline: every launch and every API entry inside a function (check_jumped_out) asks.
+inline char *stack_block::lo() const { return map + stack_guard_size; }
+inline std::size_t stack_block::usable() const { return map_size - stack_guard_size; }
+inline bool stack_block::in_guard(const void *addr) const {
+	auto *a = static_cast<const char *>(addr);
+	return a >= map && a < lo();
+}
+
 // A per-thread cache (no locking): launch takes the most recently released stack, which is
 // warm in cache and already faulted in. Only stacks of the current configured size are kept.
 class stack_pool {

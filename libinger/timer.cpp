@@ -51,6 +51,15 @@ bool timer_ensure(thread_state *ts) {
 
 namespace {
 
+// Learn what a timer_settime takes here. An outlier (the thread was descheduled inside the
+// call) is capped: it says nothing about the next call.
+void observe_arm_cost(thread_state *ts, std::uint64_t took_ns) {
+	constexpr std::uint64_t max_arm_cost_ns = 20 * 1000;
+	if (took_ns > max_arm_cost_ns)
+		took_ns = max_arm_cost_ns;
+	ts->arm_cost_ns = (ts->arm_cost_ns * 7 + took_ns) / 8;
+}
+
 itimerspec abstime_of(std::uint64_t ns) {
 	itimerspec when{};
 	when.it_value.tv_sec = static_cast<time_t>(ns / 1000000000u);
@@ -76,7 +85,9 @@ void timer_arm(thread_state *ts, std::uint64_t deadline_ns) {
 	ts->armed_ns = deadline_ns;
 	int saved = errno;
 	itimerspec when = abstime_of(deadline_ns), old{};
+	std::uint64_t before = now_ns();
 	timer_settime(ts->timer, TIMER_ABSTIME, &when, &old);
+	observe_arm_cost(ts, now_ns() - before);
 	count(ts->stats.timer_arms);
 	if (previous != 0 && old.it_value.tv_sec == 0 && old.it_value.tv_nsec == 0 &&
 	    ts->armed_ns == deadline_ns) {

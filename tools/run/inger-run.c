@@ -25,7 +25,15 @@ static void usage(FILE *to) {
 	fputs("usage: inger-run [--quantum MICROSECONDS] [--stats] -- PROGRAM [ARGS...]\n", to);
 }
 
-/* libinger-run.so: installed in ../lib beside bin/, or beside the binary in a build tree. */
+/* Where libinger-run.so is installed, relative to where inger-run is: CMake computes it from
+ * CMAKE_INSTALL_BINDIR and CMAKE_INSTALL_LIBDIR (lib, lib64, lib/x86_64-linux-gnu...). */
+#ifndef INGER_RUN_LIBDIR_FROM_BINDIR
+#define INGER_RUN_LIBDIR_FROM_BINDIR "../lib"
+#endif
+
+/* libinger-run.so: in the installed library directory relative to this binary (found through
+ * /proc/self/exe, so symbolic links to inger-run and any install prefix work), or beside the
+ * binary (a build tree). The first readable one wins. */
 static int find_preload(char *out, size_t size) {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -33,10 +41,12 @@ static int find_preload(char *out, size_t size) {
 		return -1;
 	self[n] = '\0';
 	const char *dir = dirname(self);
-	const char *candidates[] = {"%s/../lib/libinger-run.so", "%s/libinger-run.so"};
-	for (size_t i = 0; i < sizeof candidates / sizeof *candidates; ++i) {
-		snprintf(out, size, candidates[i], dir);
-		if (access(out, R_OK) == 0)
+	const char *relative[] = {INGER_RUN_LIBDIR_FROM_BINDIR, "."};
+	for (size_t i = 0; i < sizeof relative / sizeof *relative; ++i) {
+		int len = relative[i][0] == '/'
+		              ? snprintf(out, size, "%s/libinger-run.so", relative[i])
+		              : snprintf(out, size, "%s/%s/libinger-run.so", dir, relative[i]);
+		if (len > 0 && (size_t)len < size && access(out, R_OK) == 0)
 			return 0;
 	}
 	return -1;
@@ -78,7 +88,8 @@ int main(int argc, char **argv) {
 
 	char preload[PATH_MAX];
 	if (find_preload(preload, sizeof preload) != 0) {
-		fprintf(stderr, "inger-run: cannot find libinger-run.so next to %s\n", argv[0]);
+		fprintf(stderr, "inger-run: cannot find libinger-run.so in %s or beside inger-run\n",
+		        INGER_RUN_LIBDIR_FROM_BINDIR);
 		return 127;
 	}
 	const char *user_preload = getenv("LD_PRELOAD");
