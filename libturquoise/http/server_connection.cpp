@@ -85,6 +85,10 @@ void server_connection::run(const std::shared_ptr<server_connection> &c) {
 }
 
 void server_connection::complete(std::uint64_t seq, const Future<Response> &f) {
+	if (!f.isPending()) { // answered at once (a message's 202): no callbacks to allocate
+		fill(seq, f);
+		return;
+	}
 	auto self = shared_from_this();
 	f.onAny([self, seq](const Future<Response> &r) { self->fill(seq, r); });
 	f.onAbandoned([self, seq] { self->fill(seq, Future<Response>()); });

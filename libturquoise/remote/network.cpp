@@ -121,6 +121,7 @@ network_stats network::stats() const {
 	s.route_requests = count.route_requests.load();
 	s.outbound_open = count.outbound_open.load();
 	guarded_lock lock(mutex);
+	s.remote_linkers = remote_linkers.size();
 	if (server) {
 		http::server_stats h = server->stats();
 		s.bad_requests = h.bad_requests;
@@ -134,9 +135,27 @@ std::shared_ptr<outbound> network::connection_locked(const Address &to, bool &fr
 	fresh = false;
 	auto &c = connections[to];
 	if (!c) {
-		c = std::make_shared<outbound>(weak_from_this(), workers, to, options.max_queued_bytes);
+		c = std::make_shared<outbound>(weak_from_this(), workers, to, options.max_queued_bytes,
+		                               options.unlinked_linger.count() <= 0);
 		fresh = true;
 	}
+	return c;
+}
+
+std::shared_ptr<outbound> network::connection_to(const Address &to, const std::shared_ptr<outbound> &stale) {
+	std::shared_ptr<outbound> c;
+	bool fresh = false;
+	{
+		guarded_lock lock(mutex);
+		if (stopped)
+			return nullptr;
+		if (stale)
+			if (auto it = connections.find(to); it != connections.end() && it->second == stale)
+				connections.erase(it);
+		c = connection_locked(to, fresh);
+	}
+	if (fresh)
+		c->start();
 	return c;
 }
 
@@ -152,16 +171,13 @@ void network::send(Message &&m) {
 		m.from = UPID("anonymous");
 	name_sender(m.from);
 	m.from.reference.reset();
-	std::shared_ptr<outbound> c;
-	bool fresh = false;
-	{
-		guarded_lock lock(mutex);
-		if (!stopped)
-			c = connection_locked(m.to.address, fresh);
+	std::shared_ptr<outbound> c = connection_to(m.to.address);
+	outbound::queued_as q = c ? c->enqueue(m) : outbound::queued_as::full;
+	if (q == outbound::queued_as::ended) { // closed idle (or failed) meanwhile: a new one
+		c = connection_to(m.to.address, c);
+		q = c ? c->enqueue(m) : outbound::queued_as::full;
 	}
-	if (fresh)
-		c->start();
-	if (!c || !c->enqueue(m))
+	if (q != outbound::queued_as::queued)
 		count.dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -170,17 +186,15 @@ void network::link(const UPID &linker_pid, const UPID &target_pid) {
 	linker.reference.reset();
 	target.reference.reset();
 	name_sender(linker);
-	std::shared_ptr<outbound> c;
-	bool fresh = false;
-	{
-		guarded_lock lock(mutex);
-		if (!stopped)
-			c = connection_locked(target.address, fresh);
-	}
-	if (fresh)
-		c->start();
+	std::shared_ptr<outbound> c = connection_to(target.address);
 	bool ended = !c;
-	if (c && c->add_link(target, linker.id, ended)) {
+	bool added = c && c->add_link(target, linker.id, ended);
+	if (ended && c) { // closed idle (or failed) meanwhile: a new one tells
+		c = connection_to(target.address, c);
+		ended = !c;
+		added = c && c->add_link(target, linker.id, ended);
+	}
+	if (added) {
 		Message m;
 		m.name = link_message;
 		m.from = linker;
@@ -209,8 +223,26 @@ void network::remote_exited(const UPID &target, const std::string &linker) {
 void network::remote_linked(const UPID &linker, const std::string &target) {
 	{
 		guarded_lock lock(mutex);
-		if (stopped || !remote_linkers.insert({target, linker}).second)
+		if (stopped || remote_linkers.count({target, linker}))
 			return;
+	}
+	// Watch the linker's host through our connection to it: held open while the record
+	// lives, its end (the host lost) drops the record instead of keeping it until ours ends.
+	std::shared_ptr<outbound> c = connection_to(linker.address);
+	if (c && !c->hold()) {
+		c = connection_to(linker.address, c);
+		if (c && !c->hold())
+			c = nullptr;
+	}
+	if (!c)
+		return; // stopping, or the linker's host is unreachable: nobody to tell
+	{
+		guarded_lock lock(mutex);
+		if (stopped || !remote_linkers.emplace(std::make_pair(target, linker), c).second) {
+			lock.get().unlock();
+			c->release();
+			return;
+		}
 	}
 	UPID pid = find_local(target);
 	Address ours = address().getOrElse(Address{});
@@ -219,10 +251,16 @@ void network::remote_linked(const UPID &linker, const std::string &target) {
 		auto n = weak.lock();
 		if (!n)
 			return;
+		std::shared_ptr<outbound> held;
 		{
 			guarded_lock lock(n->mutex);
-			n->remote_linkers.erase({target, linker});
+			auto it = n->remote_linkers.find({target, linker});
+			if (it == n->remote_linkers.end())
+				return; // dropped: the linker's host was lost
+			held = std::move(it->second);
+			n->remote_linkers.erase(it);
 		}
+		held->release();
 		Message m;
 		m.name = exited_message;
 		m.from = UPID(target, ours);
@@ -240,6 +278,8 @@ void network::connection_ended(const std::shared_ptr<outbound> &c, std::map<UPID
 		guarded_lock lock(mutex);
 		if (auto it = connections.find(c->to); it != connections.end() && it->second == c)
 			connections.erase(it);
+		for (auto it = remote_linkers.begin(); it != remote_linkers.end();)
+			it = it->second == c ? remote_linkers.erase(it) : std::next(it);
 	}
 	for (auto &[target, linkers] : links)
 		for (const std::string &linker : linkers) {
@@ -258,7 +298,7 @@ void network::sweep() {
 			all.push_back(c);
 	}
 	for (auto &c : all)
-		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout));
+		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout), ns(options.unlinked_linger));
 	std::weak_ptr<network> weak = weak_from_this();
 	guarded_lock lock(mutex);
 	if (!stopped)
@@ -278,6 +318,7 @@ void network::stop() {
 		stopped = true;
 		s.swap(server);
 		all.swap(connections);
+		remote_linkers.clear();
 		if (sweeper)
 			workers.cancel_timer(sweeper);
 		if (s) {

@@ -17,6 +17,9 @@ namespace turquoise::detail {
 namespace {
 using http::detail::now_ns;
 constexpr std::size_t compact_at = 256 * 1024; // drop written bytes from `out` beyond this
+// Unwritten bytes beyond which a sender writes at once instead of leaving it to the posted
+// flush: bounds the memory and the delay of one handler's long burst.
+constexpr std::size_t flush_inline_at = 256 * 1024;
 } // namespace
 
 outbound::~outbound() {
@@ -60,18 +63,71 @@ void outbound::arm_locked(bool write) {
 	}
 }
 
-bool outbound::enqueue(const Message &m) {
+outbound::queued_as outbound::enqueue(const Message &m) {
 	critical cs;
 	guarded_lock lock(mutex);
-	if (state == phase::ended || out.size() - out_off > max_queued)
-		return false;
+	if (state == phase::ended)
+		return queued_as::ended;
+	if (out.size() - out_off > max_queued)
+		return queued_as::full;
 	std::size_t before = out.size();
 	wire::append_message(out, m);
 	queued += out.size() - before;
 	ends.push_back(queued);
-	if (state == phase::open && !write_armed)
+	idle_since_ns = 0;
+	if (state != phase::open || write_armed)
+		return queued_as::queued; // the writable callback writes it
+	if (out.size() - out_off >= flush_inline_at)
 		flush_locked();
+	else if (!flush_posted)
+		post_flush_locked();
+	return queued_as::queued;
+}
+
+// Nothing to write, every answer read, no link and no remote linker's record depends on it:
+// an unlinked connection may close, as libprocess closes its temporary sockets once their
+// queue drains.
+bool outbound::idle_locked() const {
+	return state == phase::open && ends.empty() && out_off == out.size() && answers_due == 0 &&
+	       !answers_unreadable && links.empty() && holders == 0;
+}
+
+bool outbound::hold() {
+	critical cs;
+	guarded_lock lock(mutex);
+	if (state == phase::ended)
+		return false;
+	++holders;
+	idle_since_ns = 0;
 	return true;
+}
+
+void outbound::release() {
+	critical cs;
+	guarded_lock lock(mutex);
+	if (holders)
+		--holders;
+}
+
+// Coalescing: the first message queued on an idle connection posts one flush, which runs on
+// this worker right after the sending task (post_next); messages the task queues meanwhile
+// go out with it in one send instead of one send each.
+void outbound::post_flush_locked() {
+	flush_posted = true;
+	std::weak_ptr<outbound> weak = weak_from_this();
+	try {
+		reactor.post_next([weak] {
+			if (auto c = weak.lock()) {
+				critical cs;
+				guarded_lock lock(c->mutex);
+				c->flush_posted = false;
+				if (c->state == phase::open && !c->write_armed)
+					c->flush_locked();
+			}
+		});
+	} catch (const std::exception &) {
+		flush_posted = false; // the pool is shutting down: the network ends us
+	}
 }
 
 // Write what the socket takes now; arm for the rest. (Under the lock; may end the connection
@@ -100,6 +156,7 @@ void outbound::flush_locked() {
 		ends.pop_front();
 		++done;
 	}
+	answers_due += done;
 	if (done)
 		if (auto n = net.lock())
 			n->count.sent.fetch_add(done, std::memory_order_relaxed);
@@ -107,7 +164,8 @@ void outbound::flush_locked() {
 		out.clear();
 		out_off = 0;
 		blocked_since_ns = 0;
-	} else if (out_off >= compact_at) {
+	} else if (out_off >= compact_at && out_off >= out.size() / 2) { // amortized: a long
+		// queue behind a slow peer is not moved on every partial write
 		out.erase(0, out_off);
 		out_off = 0;
 	}
@@ -142,11 +200,16 @@ void outbound::on_readable() {
 	read_armed = false;
 	if (state != phase::open)
 		return;
-	// The peer's answers (202/404) are read and ignored, as libprocess does.
+	// The peer's answers (202/404) are read and ignored, as libprocess does; counted, to know
+	// when the peer has taken every message.
 	for (;;) {
 		ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-		if (n > 0)
+		if (n > 0) {
+			count_answers_locked(std::string_view(buf, static_cast<std::size_t>(n)));
+			if (static_cast<std::size_t>(n) < sizeof buf)
+				break; // most likely all there is (readiness is level-triggered: no loss)
 			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -155,11 +218,34 @@ void outbound::on_readable() {
 		end(n == 0 ? "closed by the peer" : "reset", n != 0);
 		return;
 	}
+	if (idle_locked()) {
+		if (close_when_idle) {
+			lock.get().unlock();
+			end("idle", false);
+			return;
+		}
+		if (!idle_since_ns)
+			idle_since_ns = now_ns();
+	}
 	arm_locked(false);
 }
 
-void outbound::check_timeouts(std::uint64_t connect_ns, std::uint64_t write_ns) {
+void outbound::count_answers_locked(std::string_view bytes) {
+	while (!bytes.empty() && !answers_unreadable) {
+		bytes.remove_prefix(answers.feed(bytes));
+		if (answers.ready()) {
+			answers.take();
+			if (answers_due)
+				--answers_due;
+		} else if (answers.failed()) {
+			answers_unreadable = true; // not HTTP: such a peer's connection is never idle
+		}
+	}
+}
+
+void outbound::check_timeouts(std::uint64_t connect_ns, std::uint64_t write_ns, std::uint64_t linger_ns) {
 	const char *why = nullptr;
+	bool failure = true;
 	{
 		critical cs;
 		guarded_lock lock(mutex);
@@ -170,9 +256,17 @@ void outbound::check_timeouts(std::uint64_t connect_ns, std::uint64_t write_ns) 
 			why = "connect timeout";
 		else if (state == phase::open && blocked_since_ns && now - blocked_since_ns > write_ns)
 			why = "write timeout";
+		else if (!idle_locked())
+			idle_since_ns = 0;
+		else if (!idle_since_ns)
+			idle_since_ns = now;
+		if (!why && idle_since_ns && (close_when_idle || now - idle_since_ns >= linger_ns)) {
+			why = "idle";
+			failure = false;
+		}
 	}
 	if (why)
-		end(why, true);
+		end(why, failure);
 }
 
 bool outbound::add_link(const UPID &target, const std::string &linker, bool &ended) {
