@@ -239,6 +239,7 @@ void request_parser::on_request_line(std::string_view line) {
 	}
 	req_.version_major = major;
 	req_.version_minor = minor;
+	req_.headers.reserve(8); // a libprocess message has 5: one allocation, not four
 	state_ = state::headers;
 }
 

@@ -172,10 +172,10 @@ void network::send(Message &&m) {
 	name_sender(m.from);
 	m.from.reference.reset();
 	std::shared_ptr<outbound> c = connection_to(m.to.address);
-	outbound::queued_as q = c ? c->enqueue(m) : outbound::queued_as::full;
+	outbound::queued_as q = c ? c->enqueue(std::move(m)) : outbound::queued_as::full;
 	if (q == outbound::queued_as::ended) { // closed idle (or failed) meanwhile: a new one
 		c = connection_to(m.to.address, c);
-		q = c ? c->enqueue(m) : outbound::queued_as::full;
+		q = c ? c->enqueue(std::move(m)) : outbound::queued_as::full;
 	}
 	if (q != outbound::queued_as::queued)
 		count.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -199,7 +199,7 @@ void network::link(const UPID &linker_pid, const UPID &target_pid) {
 		m.name = link_message;
 		m.from = linker;
 		m.to = target;
-		c->enqueue(m);
+		c->enqueue(std::move(m));
 	}
 	if (ended) {
 		count.exited.fetch_add(1, std::memory_order_relaxed);

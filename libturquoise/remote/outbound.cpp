@@ -11,12 +11,15 @@
 #include <cerrno>
 #include <exception>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace turquoise::detail {
 namespace {
 using http::detail::now_ns;
-constexpr std::size_t compact_at = 256 * 1024; // drop written bytes from `out` beyond this
+constexpr std::size_t segment_cap = 64 * 1024;    // small messages share segments up to this
+constexpr std::size_t own_segment_at = 16 * 1024; // a body this large is a segment of its own
+constexpr std::size_t max_iov = 64;               // segments per sendmsg
 // Unwritten bytes beyond which a sender writes at once instead of leaving it to the posted
 // flush: bounds the memory and the delay of one handler's long burst.
 constexpr std::size_t flush_inline_at = 256 * 1024;
@@ -63,21 +66,36 @@ void outbound::arm_locked(bool write) {
 	}
 }
 
-outbound::queued_as outbound::enqueue(const Message &m) {
+outbound::queued_as outbound::enqueue(Message &&m) {
 	critical cs;
 	guarded_lock lock(mutex);
 	if (state == phase::ended)
 		return queued_as::ended;
-	if (out.size() - out_off > max_queued)
+	if (queued - written > max_queued)
 		return queued_as::full;
-	std::size_t before = out.size();
-	wire::append_message(out, m);
-	queued += out.size() - before;
+	// Small messages are encoded one after the other into a shared segment; a large body
+	// becomes a segment of its own, moved, not copied (flush_locked writes them with one
+	// sendmsg).
+	if (out.empty() || !back_open || out.back().size() >= segment_cap) {
+		out.emplace_back();
+		back_open = true;
+	}
+	std::string_view tail = wire::message_tail(m);
+	std::size_t size = out.back().size();
+	wire::append_message_head(out.back(), m);
+	queued += out.back().size() - size + m.body.size() + tail.size();
+	if (m.body.size() >= own_segment_at) {
+		out.push_back(std::move(m.body));
+		out.emplace_back(tail);
+	} else {
+		out.back() += m.body;
+		out.back() += tail;
+	}
 	ends.push_back(queued);
 	idle_since_ns = 0;
 	if (state != phase::open || write_armed)
 		return queued_as::queued; // the writable callback writes it
-	if (out.size() - out_off >= flush_inline_at)
+	if (queued - written >= flush_inline_at)
 		flush_locked();
 	else if (!flush_posted)
 		post_flush_locked();
@@ -88,7 +106,7 @@ outbound::queued_as outbound::enqueue(const Message &m) {
 // an unlinked connection may close, as libprocess closes its temporary sockets once their
 // queue drains.
 bool outbound::idle_locked() const {
-	return state == phase::open && ends.empty() && out_off == out.size() && answers_due == 0 &&
+	return state == phase::open && ends.empty() && out.empty() && answers_due == 0 &&
 	       !answers_unreadable && links.empty() && holders == 0;
 }
 
@@ -133,12 +151,27 @@ void outbound::post_flush_locked() {
 // Write what the socket takes now; arm for the rest. (Under the lock; may end the connection
 // through a posted task: a fault found here is reported by the reactor callbacks.)
 void outbound::flush_locked() {
-	while (out_off < out.size()) {
-		ssize_t n = ::send(fd, out.data() + out_off, out.size() - out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (!out.empty()) {
+		iovec iov[max_iov];
+		msghdr msg{};
+		std::size_t skip = out_off;
+		for (auto it = out.begin(); it != out.end() && msg.msg_iovlen < max_iov; ++it, skip = 0)
+			iov[msg.msg_iovlen++] = iovec{it->data() + skip, it->size() - skip};
+		msg.msg_iov = iov;
+		ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			out_off += static_cast<std::size_t>(n);
 			written += static_cast<std::uint64_t>(n);
 			blocked_since_ns = 0;
+			for (std::size_t left = static_cast<std::size_t>(n); left;) {
+				std::size_t rest = out.front().size() - out_off;
+				if (left < rest) {
+					out_off += left;
+					break;
+				}
+				left -= rest;
+				out.pop_front();
+				out_off = 0;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -160,15 +193,8 @@ void outbound::flush_locked() {
 	if (done)
 		if (auto n = net.lock())
 			n->count.sent.fetch_add(done, std::memory_order_relaxed);
-	if (out_off == out.size()) {
-		out.clear();
-		out_off = 0;
+	if (out.empty())
 		blocked_since_ns = 0;
-	} else if (out_off >= compact_at && out_off >= out.size() / 2) { // amortized: a long
-		// queue behind a slow peer is not moved on every partial write
-		out.erase(0, out_off);
-		out_off = 0;
-	}
 }
 
 void outbound::on_writable() {
@@ -307,7 +333,7 @@ void outbound::end(const char *, bool failure, bool report) {
 		}
 		dropped = ends.size();
 		ends.clear();
-		std::string().swap(out);
+		std::deque<std::string>().swap(out);
 		out_off = 0;
 		gone.swap(links);
 	}

@@ -30,7 +30,7 @@ struct outbound : std::enable_shared_from_this<outbound> {
 	// Queue m (encoded): queued, or dropped because the queue is over its limit, or not taken
 	// because the connection has ended (the caller may open a new one).
 	enum class queued_as { queued, full, ended };
-	queued_as enqueue(const Message &m);
+	queued_as enqueue(Message &&m); // m is left as it was unless queued
 	// Record a link: when the connection ends, linker gets exited(target). False if it
 	// existed already (or the connection has ended: the caller reports it).
 	bool add_link(const UPID &target, const std::string &linker, bool &ended);
@@ -65,8 +65,9 @@ private:
 	std::mutex mutex; // guards what follows
 	phase state = phase::connecting;
 	int fd = -1;
-	std::string out;             // encoded messages not yet written, from out_off
-	std::size_t out_off = 0;
+	std::deque<std::string> out; // encoded messages not yet written (segments), from out_off
+	std::size_t out_off = 0;     // bytes of out.front() written
+	bool back_open = false;      // out.back() may take more small messages
 	std::uint64_t written = 0;   // bytes written since the start
 	std::uint64_t queued = 0;    // bytes queued since the start
 	std::deque<std::uint64_t> ends; // `queued` at the end of each message not fully written

@@ -32,6 +32,16 @@ bool percent_decode(std::string_view text, std::string &out) {
 }
 
 void append_message(std::string &out, const Message &m) {
+	append_message_head(out, m);
+	out += m.body;
+	out += message_tail(m);
+}
+
+std::string_view message_tail(const Message &m) noexcept {
+	return m.body.empty() ? std::string_view() : std::string_view("\r\n0\r\n\r\n");
+}
+
+void append_message_head(std::string &out, const Message &m) {
 	std::string from = m.from.str();
 	out += "POST ";
 	if (!m.to.id.empty()) {
@@ -56,8 +66,6 @@ void append_message(std::string &out, const Message &m) {
 	out += "Transfer-Encoding: chunked\r\n\r\n";
 	out += size;
 	out += "\r\n";
-	out += m.body;
-	out += "\r\n0\r\n\r\n";
 }
 
 Classified classify(const http::Request &r) {
