@@ -20,6 +20,8 @@ using http::detail::now_ns;
 constexpr std::size_t segment_cap = 64 * 1024;    // small messages share segments up to this
 constexpr std::size_t own_segment_at = 16 * 1024; // a body this large is a segment of its own
 constexpr std::size_t max_iov = 64;               // segments per sendmsg
+// A message queued this soon after the last write waits for the posted flush (a burst).
+constexpr std::uint64_t burst_gap_ns = 50'000;
 // Unwritten bytes beyond which a sender writes at once instead of leaving it to the posted
 // flush: bounds the memory and the delay of one handler's long burst.
 constexpr std::size_t flush_inline_at = 256 * 1024;
@@ -95,10 +97,21 @@ outbound::queued_as outbound::enqueue(Message &&m) {
 	idle_since_ns = 0;
 	if (state != phase::open || write_armed)
 		return queued_as::queued; // the writable callback writes it
-	if (queued - written >= flush_inline_at)
-		flush_locked();
-	else if (!flush_posted)
-		post_flush_locked();
+	// A message after a quiet spell (a request, a reply) goes out at once; one that follows
+	// a write closely is likely part of a burst: it waits for the posted flush, with what
+	// else the sending task queues. A long burst still writes every flush_inline_at bytes.
+	std::uint64_t now = 0;
+	if (queued - written < flush_inline_at) {
+		if (flush_posted)
+			return queued_as::queued;
+		now = now_ns();
+		if (now - last_flush_ns <= burst_gap_ns) {
+			post_flush_locked();
+			return queued_as::queued;
+		}
+	}
+	last_flush_ns = now ? now : now_ns();
+	flush_locked();
 	return queued_as::queued;
 }
 
@@ -127,9 +140,9 @@ void outbound::release() {
 		--holders;
 }
 
-// Coalescing: the first message queued on an idle connection posts one flush, which runs on
-// this worker right after the sending task (post_next); messages the task queues meanwhile
-// go out with it in one send instead of one send each.
+// Coalescing: a message of a burst posts one flush, which runs on this worker right after
+// the sending task (post_next); messages the task queues meanwhile go out with it in one
+// send instead of one send each.
 void outbound::post_flush_locked() {
 	flush_posted = true;
 	std::weak_ptr<outbound> weak = weak_from_this();
@@ -139,8 +152,10 @@ void outbound::post_flush_locked() {
 				critical cs;
 				guarded_lock lock(c->mutex);
 				c->flush_posted = false;
-				if (c->state == phase::open && !c->write_armed)
+				if (c->state == phase::open && !c->write_armed) {
+					c->last_flush_ns = now_ns();
 					c->flush_locked();
+				}
 			}
 		});
 	} catch (const std::exception &) {

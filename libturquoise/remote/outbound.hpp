@@ -73,6 +73,7 @@ private:
 	std::deque<std::uint64_t> ends; // `queued` at the end of each message not fully written
 	bool read_armed = false, write_armed = false;
 	bool flush_posted = false;   // a flush task is on its way (post_flush_locked)
+	std::uint64_t last_flush_ns = 0; // when a flush last ran (burst detection, enqueue)
 	std::uint64_t started_ns = 0;
 	std::uint64_t blocked_since_ns = 0; // output waits for the peer since; 0: it does not
 	std::map<UPID, std::set<std::string>> links; // remote target -> ids of local linkers
