@@ -274,6 +274,7 @@ void outbound::on_readable() {
 void outbound::count_answers_locked(std::string_view bytes) {
 	while (!bytes.empty() && !answers_unreadable) {
 		bytes.remove_prefix(answers.feed(bytes));
+		answers.take_body(); // discarded as it comes: a peer's long answer costs no memory
 		if (answers.ready()) {
 			answers.take();
 			if (answers_due)

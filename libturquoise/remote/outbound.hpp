@@ -22,7 +22,9 @@ namespace turquoise::detail {
 struct outbound : std::enable_shared_from_this<outbound> {
 	outbound(std::weak_ptr<network> net, pool &reactor, Address to, std::size_t max_queued, bool close_when_idle)
 	    : net(std::move(net)), reactor(reactor), to(std::move(to)), max_queued(max_queued),
-	      close_when_idle(close_when_idle) {}
+	      close_when_idle(close_when_idle) {
+		answers.set_streaming(true); // bodies are not kept (count_answers_locked)
+	}
 	~outbound();
 
 	// Start the non-blocking connect (call once, after construction).
