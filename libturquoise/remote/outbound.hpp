@@ -69,7 +69,6 @@ private:
 	int fd = -1;
 	std::deque<std::string> out; // encoded messages not yet written (segments), from out_off
 	std::size_t out_off = 0;     // bytes of out.front() written
-	bool back_open = false;      // out.back() may take more small messages
 	std::uint64_t written = 0;   // bytes written since the start
 	std::uint64_t queued = 0;    // bytes queued since the start
 	std::deque<std::uint64_t> ends; // `queued` at the end of each message not fully written
