@@ -10,6 +10,7 @@ namespace turquoise::http::detail {
 namespace {
 // A chunk-size line: up to 15 hex digits, then extensions we ignore; 1 KiB is plenty for them.
 constexpr std::size_t max_size_line = 1024;
+constexpr std::uint64_t reserve_ahead = 1u << 20; // body room reserved ahead of the data at most
 constexpr std::size_t max_hex_digits = 15; // < 2^60: no overflow when summing
 } // namespace
 
@@ -118,6 +119,10 @@ std::size_t chunked_decoder::feed(std::string_view in, std::string &body, const 
 			if (total_ + remaining_ > limits.max_body)
 				return fail(parse_error::body_too_large, i);
 			total_ += remaining_;
+			// Room for the announced chunk at once (not by doubling), but only as much as a
+			// peer that announces and does not send can make us hold without sending it.
+			if (remaining_ && body.capacity() < total_)
+				body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total_, body.size() + reserve_ahead)));
 			state_ = remaining_ == 0 ? state::trailer : state::data;
 		} else {
 			trailer_bytes_ += line_.size();

@@ -82,8 +82,14 @@ std::size_t request_parser::feed(std::string_view bytes) {
 				fail(parse_error::headers_too_large);
 				return end;
 			}
-			line_.append(chunk);
 			i = end;
+			// A line whole in `bytes` (the usual case) is parsed where it is; only a line
+			// split across feeds is gathered in line_.
+			std::string_view line = chunk;
+			if (nl == std::string_view::npos || !line_.empty()) {
+				line_.append(chunk);
+				line = line_;
+			}
 			if (nl == std::string_view::npos) {
 				if (state_ == state::request_line && !partial_request_line_ok()) {
 					fail(parse_error::bad_request_line);
@@ -91,11 +97,11 @@ std::size_t request_parser::feed(std::string_view bytes) {
 				}
 				break;
 			}
-			if (line_.size() < 2 || line_[line_.size() - 2] != '\r') {
+			if (line.size() < 2 || line[line.size() - 2] != '\r') {
 				fail(parse_error::bad_line_ending);
 				return i;
 			}
-			std::string_view content(line_.data(), line_.size() - 2);
+			std::string_view content(line.data(), line.size() - 2);
 			if (state_ == state::request_line) {
 				if (content.empty()) {
 					skipped_ += 2; // an empty line before the request line: ignored
@@ -104,7 +110,7 @@ std::size_t request_parser::feed(std::string_view bytes) {
 				}
 				on_request_line(content);
 			} else {
-				header_bytes_ += line_.size();
+				header_bytes_ += line.size();
 				if (content.empty())
 					on_headers_done();
 				else if (parse_error e = detail::head_reader::header_line(content, req_.headers, limits_);
@@ -233,6 +239,7 @@ void request_parser::on_request_line(std::string_view line) {
 	}
 	req_.version_major = major;
 	req_.version_minor = minor;
+	req_.headers.reserve(8); // a libprocess message has 5: one allocation, not four
 	state_ = state::headers;
 }
 

@@ -85,6 +85,10 @@ void server_connection::run(const std::shared_ptr<server_connection> &c) {
 }
 
 void server_connection::complete(std::uint64_t seq, const Future<Response> &f) {
+	if (!f.isPending()) { // answered at once (a message's 202): no callbacks to allocate
+		fill(seq, f);
+		return;
+	}
 	auto self = shared_from_this();
 	f.onAny([self, seq](const Future<Response> &r) { self->fill(seq, r); });
 	f.onAbandoned([self, seq] { self->fill(seq, Future<Response>()); });
@@ -233,14 +237,17 @@ void server_connection::read_locked(std::vector<job> &jobs, std::uint64_t now) {
 	if (in_off == in.size()) {
 		in.clear();
 		in_off = 0;
-		if (in.capacity() > keep_capacity)
+		if (in.capacity() > 2 * (read_cap + read_chunk)) // kept: what a full read grew it to
 			in.shrink_to_fit();
-	} else if (in_off > 0) {
+	} else if (in_off > 0 && in_off >= in.size() - in_off) {
+		// Amortized: the unparsed rest moves only once the parsed part is at least as long
+		// (a read buffer full of pipelined requests, parsed max_pipelined at a time, is not
+		// moved after each batch).
 		in.erase(0, in_off);
 		in_off = 0;
 	}
 	char buf[read_chunk];
-	while (in.size() < read_cap) {
+	while (in.size() - in_off < read_cap) {
 		ssize_t n = ::recv(fd, buf, sizeof buf, 0);
 		if (n > 0) {
 			in.append(buf, static_cast<std::size_t>(n));

@@ -57,7 +57,9 @@ Future<http::Response> network::inbound(const http::Request &r) {
 		e = new message_event;
 		e->message.name = std::move(c.name);
 		e->message.from = std::move(c.from);
-		e->message.to = UPID(c.id, address().getOrElse(Address{}));
+		// `advertised` is set before the server that calls us starts and never changes:
+		// read without the lock (address() would take it for every message).
+		e->message.to = UPID(c.id, advertised);
 		e->message.body = r.body;
 	}
 	if (!deliver_by_id(c.id, e)) {

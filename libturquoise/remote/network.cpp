@@ -1,6 +1,6 @@
 // network.cpp — a runtime's network side: listening, the outbound connections by address,
-// links to remote processes, timeouts, and the addresses that are this program's (see
-// turquoise/process/network.hpp; inbound.cpp serves what arrives).
+// timeouts, and the addresses that are this program's (see turquoise/process/network.hpp;
+// inbound.cpp serves what arrives, links.cpp keeps the links).
 #include "network.hpp"
 
 #include "events.hpp"
@@ -121,6 +121,7 @@ network_stats network::stats() const {
 	s.route_requests = count.route_requests.load();
 	s.outbound_open = count.outbound_open.load();
 	guarded_lock lock(mutex);
+	s.remote_linkers = remote_linkers.size();
 	if (server) {
 		http::server_stats h = server->stats();
 		s.bad_requests = h.bad_requests;
@@ -134,9 +135,27 @@ std::shared_ptr<outbound> network::connection_locked(const Address &to, bool &fr
 	fresh = false;
 	auto &c = connections[to];
 	if (!c) {
-		c = std::make_shared<outbound>(weak_from_this(), workers, to, options.max_queued_bytes);
+		c = std::make_shared<outbound>(weak_from_this(), workers, to, options.max_queued_bytes,
+		                               options.unlinked_linger.count() <= 0);
 		fresh = true;
 	}
+	return c;
+}
+
+std::shared_ptr<outbound> network::connection_to(const Address &to, const std::shared_ptr<outbound> &stale) {
+	std::shared_ptr<outbound> c;
+	bool fresh = false;
+	{
+		guarded_lock lock(mutex);
+		if (stopped)
+			return nullptr;
+		if (stale)
+			if (auto it = connections.find(to); it != connections.end() && it->second == stale)
+				connections.erase(it);
+		c = connection_locked(to, fresh);
+	}
+	if (fresh)
+		c->start();
 	return c;
 }
 
@@ -152,100 +171,14 @@ void network::send(Message &&m) {
 		m.from = UPID("anonymous");
 	name_sender(m.from);
 	m.from.reference.reset();
-	std::shared_ptr<outbound> c;
-	bool fresh = false;
-	{
-		guarded_lock lock(mutex);
-		if (!stopped)
-			c = connection_locked(m.to.address, fresh);
+	std::shared_ptr<outbound> c = connection_to(m.to.address);
+	outbound::queued_as q = c ? c->enqueue(std::move(m)) : outbound::queued_as::full;
+	if (q == outbound::queued_as::ended) { // closed idle (or failed) meanwhile: a new one
+		c = connection_to(m.to.address, c);
+		q = c ? c->enqueue(std::move(m)) : outbound::queued_as::full;
 	}
-	if (fresh)
-		c->start();
-	if (!c || !c->enqueue(m))
+	if (q != outbound::queued_as::queued)
 		count.dropped.fetch_add(1, std::memory_order_relaxed);
-}
-
-void network::link(const UPID &linker_pid, const UPID &target_pid) {
-	UPID linker = linker_pid, target = target_pid;
-	linker.reference.reset();
-	target.reference.reset();
-	name_sender(linker);
-	std::shared_ptr<outbound> c;
-	bool fresh = false;
-	{
-		guarded_lock lock(mutex);
-		if (!stopped)
-			c = connection_locked(target.address, fresh);
-	}
-	if (fresh)
-		c->start();
-	bool ended = !c;
-	if (c && c->add_link(target, linker.id, ended)) {
-		Message m;
-		m.name = link_message;
-		m.from = linker;
-		m.to = target;
-		c->enqueue(m);
-	}
-	if (ended) {
-		count.exited.fetch_add(1, std::memory_order_relaxed);
-		deliver_exited(linker_pid, target);
-	}
-}
-
-void network::remote_exited(const UPID &target, const std::string &linker) {
-	std::shared_ptr<outbound> c;
-	{
-		guarded_lock lock(mutex);
-		if (auto it = connections.find(target.address); it != connections.end())
-			c = it->second;
-	}
-	if (c && c->remove_link(target, linker)) {
-		count.exited.fetch_add(1, std::memory_order_relaxed);
-		deliver_exited(find_local(linker), target);
-	}
-}
-
-void network::remote_linked(const UPID &linker, const std::string &target) {
-	{
-		guarded_lock lock(mutex);
-		if (stopped || !remote_linkers.insert({target, linker}).second)
-			return;
-	}
-	UPID pid = find_local(target);
-	Address ours = address().getOrElse(Address{});
-	std::weak_ptr<network> weak = weak_from_this();
-	auto report = [weak, target, linker, ours] {
-		auto n = weak.lock();
-		if (!n)
-			return;
-		{
-			guarded_lock lock(n->mutex);
-			n->remote_linkers.erase({target, linker});
-		}
-		Message m;
-		m.name = exited_message;
-		m.from = UPID(target, ours);
-		m.to = linker;
-		n->send(std::move(m));
-	};
-	if (!pid)
-		report();
-	else
-		when_terminated(pid).onAny([report](const Future<Nothing> &) { report(); });
-}
-
-void network::connection_ended(const std::shared_ptr<outbound> &c, std::map<UPID, std::set<std::string>> links) {
-	{
-		guarded_lock lock(mutex);
-		if (auto it = connections.find(c->to); it != connections.end() && it->second == c)
-			connections.erase(it);
-	}
-	for (auto &[target, linkers] : links)
-		for (const std::string &linker : linkers) {
-			count.exited.fetch_add(1, std::memory_order_relaxed);
-			deliver_exited(find_local(linker), target);
-		}
 }
 
 void network::sweep() {
@@ -258,7 +191,7 @@ void network::sweep() {
 			all.push_back(c);
 	}
 	for (auto &c : all)
-		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout));
+		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout), ns(options.unlinked_linger));
 	std::weak_ptr<network> weak = weak_from_this();
 	guarded_lock lock(mutex);
 	if (!stopped)
@@ -278,6 +211,7 @@ void network::stop() {
 		stopped = true;
 		s.swap(server);
 		all.swap(connections);
+		remote_linkers.clear();
 		if (sweeper)
 			workers.cancel_timer(sweeper);
 		if (s) {

@@ -66,12 +66,17 @@ struct network : std::enable_shared_from_this<network> {
 	std::optional<http::Server> server;
 	Address advertised, bound_to;
 	std::map<Address, std::shared_ptr<outbound>> connections;
-	std::set<std::pair<std::string, UPID>> remote_linkers; // (our process id, remote linker)
-	// (turquoise.link messages received; answered with turquoise.exited)
+	// (our process id, remote linker) -> the connection to the linker's address, which stays
+	// open while it holds records (turquoise.link messages received; answered with
+	// turquoise.exited when ours terminates, dropped when that connection ends).
+	std::map<std::pair<std::string, UPID>, std::shared_ptr<outbound>> remote_linkers;
 	pool::timer_id sweeper = 0;
 
 private:
 	std::shared_ptr<outbound> connection_locked(const Address &to, bool &fresh);
+	// The connection to `to`, opened if needed; `stale`, if given, is one found ended: it is
+	// forgotten first. Null once stopped.
+	std::shared_ptr<outbound> connection_to(const Address &to, const std::shared_ptr<outbound> &stale = nullptr);
 	void name_sender(UPID &from);
 	void sweep();
 };

@@ -1,6 +1,7 @@
 // outbound.cpp — one outbound connection to a destination address (see outbound.hpp):
-// messages are written in the order queued, by the sending task itself while the socket
-// takes them, else by a reactor task once it is writable; nothing here blocks.
+// messages are written in the order queued, by the sending task itself after a quiet spell,
+// by a flush posted behind it during a burst, else by a reactor task once the socket is
+// writable; nothing here blocks. (outbound_lifetime.cpp: when the connection ends.)
 #include "outbound.hpp"
 
 #include "../http/socket.hpp"
@@ -11,12 +12,20 @@
 #include <cerrno>
 #include <exception>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace turquoise::detail {
 namespace {
 using http::detail::now_ns;
-constexpr std::size_t compact_at = 256 * 1024; // drop written bytes from `out` beyond this
+constexpr std::size_t segment_cap = 64 * 1024;    // small messages share segments up to this
+constexpr std::size_t own_segment_at = 16 * 1024; // a body this large is a segment of its own
+constexpr std::size_t max_iov = 64;               // segments per sendmsg
+// A message queued this soon after the last write waits for the posted flush (a burst).
+constexpr std::uint64_t burst_gap_ns = 50'000;
+// Unwritten bytes beyond which a sender writes at once instead of leaving it to the posted
+// flush: bounds the memory and the delay of one handler's long burst.
+constexpr std::size_t flush_inline_at = 256 * 1024;
 } // namespace
 
 outbound::~outbound() {
@@ -60,29 +69,98 @@ void outbound::arm_locked(bool write) {
 	}
 }
 
-bool outbound::enqueue(const Message &m) {
+outbound::queued_as outbound::enqueue(Message &&m) {
 	critical cs;
 	guarded_lock lock(mutex);
-	if (state == phase::ended || out.size() - out_off > max_queued)
-		return false;
-	std::size_t before = out.size();
-	wire::append_message(out, m);
-	queued += out.size() - before;
+	if (state == phase::ended)
+		return queued_as::ended;
+	if (queued - written > max_queued)
+		return queued_as::full;
+	// Small messages are encoded one after the other into a shared segment; a large body
+	// becomes a segment of its own, moved, not copied (flush_locked writes them with one
+	// sendmsg).
+	if (out.empty() || out.back().size() >= segment_cap)
+		out.emplace_back();
+	std::string_view tail = wire::message_tail(m);
+	std::size_t size = out.back().size();
+	wire::append_message_head(out.back(), m);
+	queued += out.back().size() - size + m.body.size() + tail.size();
+	if (m.body.size() >= own_segment_at) {
+		out.push_back(std::move(m.body));
+		out.emplace_back(tail);
+	} else {
+		out.back() += m.body;
+		out.back() += tail;
+	}
 	ends.push_back(queued);
-	if (state == phase::open && !write_armed)
-		flush_locked();
-	return true;
+	idle_since_ns = 0;
+	if (state != phase::open || write_armed)
+		return queued_as::queued; // the writable callback writes it
+	// A message after a quiet spell (a request, a reply) goes out at once; one that follows
+	// a write closely is likely part of a burst: it waits for the posted flush, with what
+	// else the sending task queues. A long burst still writes every flush_inline_at bytes.
+	std::uint64_t now = 0;
+	if (queued - written < flush_inline_at) {
+		if (flush_posted)
+			return queued_as::queued;
+		now = now_ns();
+		if (now - last_flush_ns <= burst_gap_ns) {
+			post_flush_locked();
+			return queued_as::queued;
+		}
+	}
+	last_flush_ns = now ? now : now_ns();
+	flush_locked();
+	return queued_as::queued;
+}
+
+// Coalescing: a message of a burst posts one flush, which runs on this worker right after
+// the sending task (post_next); messages the task queues meanwhile go out with it in one
+// send instead of one send each.
+void outbound::post_flush_locked() {
+	flush_posted = true;
+	std::weak_ptr<outbound> weak = weak_from_this();
+	try {
+		reactor.post_next([weak] {
+			if (auto c = weak.lock()) {
+				critical cs;
+				guarded_lock lock(c->mutex);
+				c->flush_posted = false;
+				if (c->state == phase::open && !c->write_armed) {
+					c->last_flush_ns = now_ns();
+					c->flush_locked();
+				}
+			}
+		});
+	} catch (const std::exception &) {
+		flush_posted = false; // the pool is shutting down: the network ends us
+	}
 }
 
 // Write what the socket takes now; arm for the rest. (Under the lock; may end the connection
 // through a posted task: a fault found here is reported by the reactor callbacks.)
 void outbound::flush_locked() {
-	while (out_off < out.size()) {
-		ssize_t n = ::send(fd, out.data() + out_off, out.size() - out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (!out.empty()) {
+		iovec iov[max_iov];
+		msghdr msg{};
+		std::size_t skip = out_off;
+		for (auto it = out.begin(); it != out.end() && msg.msg_iovlen < max_iov; ++it, skip = 0)
+			iov[msg.msg_iovlen++] = iovec{it->data() + skip, it->size() - skip};
+		msg.msg_iov = iov;
+		ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			out_off += static_cast<std::size_t>(n);
 			written += static_cast<std::uint64_t>(n);
 			blocked_since_ns = 0;
+			for (std::size_t left = static_cast<std::size_t>(n); left;) {
+				std::size_t rest = out.front().size() - out_off;
+				if (left < rest) {
+					out_off += left;
+					break;
+				}
+				left -= rest;
+				out.pop_front();
+				out_off = 0;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -100,17 +178,12 @@ void outbound::flush_locked() {
 		ends.pop_front();
 		++done;
 	}
+	answers_due += done;
 	if (done)
 		if (auto n = net.lock())
 			n->count.sent.fetch_add(done, std::memory_order_relaxed);
-	if (out_off == out.size()) {
-		out.clear();
-		out_off = 0;
+	if (out.empty())
 		blocked_since_ns = 0;
-	} else if (out_off >= compact_at) {
-		out.erase(0, out_off);
-		out_off = 0;
-	}
 }
 
 void outbound::on_writable() {
@@ -142,11 +215,16 @@ void outbound::on_readable() {
 	read_armed = false;
 	if (state != phase::open)
 		return;
-	// The peer's answers (202/404) are read and ignored, as libprocess does.
+	// The peer's answers (202/404) are read and ignored, as libprocess does; counted, to know
+	// when the peer has taken every message.
 	for (;;) {
 		ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-		if (n > 0)
+		if (n > 0) {
+			count_answers_locked(std::string_view(buf, static_cast<std::size_t>(n)));
+			if (static_cast<std::size_t>(n) < sizeof buf)
+				break; // most likely all there is (readiness is level-triggered: no loss)
 			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -155,79 +233,16 @@ void outbound::on_readable() {
 		end(n == 0 ? "closed by the peer" : "reset", n != 0);
 		return;
 	}
-	arm_locked(false);
-}
-
-void outbound::check_timeouts(std::uint64_t connect_ns, std::uint64_t write_ns) {
-	const char *why = nullptr;
-	{
-		critical cs;
-		guarded_lock lock(mutex);
-		// Read under the lock: a sender may have just set blocked_since_ns (a clock read
-		// before it would make now - blocked_since_ns wrap around).
-		std::uint64_t now = now_ns();
-		if (state == phase::connecting && now - started_ns > connect_ns)
-			why = "connect timeout";
-		else if (state == phase::open && blocked_since_ns && now - blocked_since_ns > write_ns)
-			why = "write timeout";
-	}
-	if (why)
-		end(why, true);
-}
-
-bool outbound::add_link(const UPID &target, const std::string &linker, bool &ended) {
-	critical cs;
-	guarded_lock lock(mutex);
-	ended = state == phase::ended;
-	if (ended)
-		return false;
-	return links[target].insert(linker).second;
-}
-
-bool outbound::remove_link(const UPID &target, const std::string &linker) {
-	critical cs;
-	guarded_lock lock(mutex);
-	auto it = links.find(target);
-	if (it == links.end() || it->second.erase(linker) == 0)
-		return false;
-	if (it->second.empty())
-		links.erase(it);
-	return true;
-}
-
-void outbound::end(const char *, bool failure, bool report) {
-	std::map<UPID, std::set<std::string>> gone;
-	std::uint64_t dropped;
-	bool was_open;
-	{
-		critical cs;
-		guarded_lock lock(mutex);
-		if (state == phase::ended)
+	if (idle_locked()) {
+		if (close_when_idle) {
+			lock.get().unlock();
+			end("idle", false);
 			return;
-		was_open = state == phase::open;
-		state = phase::ended;
-		if (fd >= 0) {
-			reactor.forget(fd);
-			::close(fd);
-			fd = -1;
 		}
-		dropped = ends.size();
-		ends.clear();
-		std::string().swap(out);
-		out_off = 0;
-		gone.swap(links);
+		if (!idle_since_ns)
+			idle_since_ns = now_ns();
 	}
-	auto n = net.lock();
-	if (!n)
-		return;
-	if (dropped)
-		n->count.dropped.fetch_add(dropped, std::memory_order_relaxed);
-	if (failure)
-		n->count.connection_failures.fetch_add(1, std::memory_order_relaxed);
-	if (was_open)
-		n->count.outbound_open.fetch_sub(1, std::memory_order_relaxed);
-	if (report)
-		n->connection_ended(shared_from_this(), std::move(gone));
+	arm_locked(false);
 }
 
 } // namespace turquoise::detail

@@ -4,6 +4,8 @@
 
 #include "../http/text.hpp"
 
+#include <inger/inger.hpp>
+
 #include <cstdio>
 #include <optional>
 
@@ -30,6 +32,16 @@ bool percent_decode(std::string_view text, std::string &out) {
 }
 
 void append_message(std::string &out, const Message &m) {
+	append_message_head(out, m);
+	out += m.body;
+	out += message_tail(m);
+}
+
+std::string_view message_tail(const Message &m) noexcept {
+	return m.body.empty() ? std::string_view() : std::string_view("\r\n0\r\n\r\n");
+}
+
+void append_message_head(std::string &out, const Message &m) {
 	std::string from = m.from.str();
 	out += "POST ";
 	if (!m.to.id.empty()) {
@@ -54,8 +66,6 @@ void append_message(std::string &out, const Message &m) {
 	out += "Transfer-Encoding: chunked\r\n\r\n";
 	out += size;
 	out += "\r\n";
-	out += m.body;
-	out += "\r\n0\r\n\r\n";
 }
 
 Classified classify(const http::Request &r) {
@@ -102,12 +112,25 @@ Classified classify(const http::Request &r) {
 	for (char ch : name)
 		if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
 			return bad(c.id, "message name holds a control byte (e.g. %00)");
-	Try<UPID> from = UPID::parse_strict(*sender);
-	if (from.isError())
-		return bad(c.id, "sender: " + from.error());
+	// A peer sends from few UPIDs, most often the same one many times in a row: the last
+	// sender parsed on this thread is kept (by value: nothing shared between threads). The
+	// critical section keeps a preemption from moving the task to another worker's cache
+	// half-way.
+	thread_local std::string last_sender;
+	thread_local UPID last_from;
+	{
+		inger::critical_section cs;
+		if (last_sender.empty() || *sender != last_sender) {
+			Try<UPID> from = UPID::parse_strict(*sender);
+			if (from.isError())
+				return bad(c.id, "sender: " + from.error());
+			last_from = std::move(from).get();
+			last_sender.assign(*sender);
+		}
+		c.from = last_from;
+	}
 	c.what = Classified::kind::message;
 	c.name = std::move(name);
-	c.from = std::move(from).get();
 	return c;
 }
 

@@ -40,7 +40,9 @@
 // Faults: a connection refused, reset, closed by the peer or silent with output pending
 // for write_timeout ends the connection: the messages queued on it are dropped (counted in
 // network_stats::dropped), every local process linked to a process at that address gets
-// exited(pid) once, and the next send opens a new connection. Output queued for one
+// exited(pid) once, and the next send opens a new connection. A connection to a host whose
+// processes linked to ours is kept open: when it ends, their records are dropped (nobody is
+// left to tell). An unlinked idle connection closes (unlinked_linger). Output queued for one
 // address is bounded by max_queued_bytes: beyond it new messages are dropped (counted). The
 // inbound side is the http::Server's (limits, timeouts, 4xx and close; see server.hpp) with
 // max_message_bytes as its body limit.
@@ -73,6 +75,11 @@ struct network_options {
 	// libprocess peers keep linked connections idle for ever and take a close as our death.
 	std::chrono::milliseconds idle_timeout{std::chrono::hours(24 * 365)};
 	std::chrono::milliseconds request_timeout{10'000}; // a request started and not finished
+	// An outbound connection that no link holds closes once the peer has answered every
+	// message queued on it and nothing more was queued for this long (checked every 200 ms).
+	// 0: as soon as the peer has answered, as libprocess closes its temporary sockets once
+	// their queue drains (each burst of messages then opens a connection).
+	std::chrono::milliseconds unlinked_linger{1'000};
 };
 
 // Counters of one runtime's network side.
@@ -90,6 +97,8 @@ struct network_stats {
 	std::uint64_t timeouts = 0;        // inbound connections closed by a timeout
 	std::uint64_t inbound_open = 0;    // inbound connections open now
 	std::uint64_t outbound_open = 0;   // outbound connections open now
+	std::uint64_t remote_linkers = 0;  // remote processes linked to ours, remembered now (their
+	                                   // records go when ours terminates or their host is lost)
 };
 
 } // namespace turquoise

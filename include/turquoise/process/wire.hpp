@@ -19,6 +19,10 @@ namespace turquoise::wire {
 //   Connection: Keep-Alive, Host: <to's ip:port>, then a non-empty body as one chunk
 //   (Transfer-Encoding: chunked) or nothing.
 void append_message(std::string &out, const Message &m);
+// The same in three parts, for writers that keep a large body where it is (writev):
+// append_message == append_message_head, then m.body, then message_tail(m).
+void append_message_head(std::string &out, const Message &m);
+std::string_view message_tail(const Message &m) noexcept;
 
 // What a received request is.
 struct Classified {
