@@ -5,11 +5,12 @@
 # request's time and the makespan. Needs curl.
 #
 #   tools/sla-server/four-spins.sh [path/to/inger-sla-server] [spin us, default 3000000]
+#   MODES="default --no-preempt" tools/sla-server/four-spins.sh ...   (a subset of the modes)
 set -euo pipefail
 server="${1:-build-release/tools/sla-server/inger-sla-server}"
 us="${2:-3000000}"
 port=18431
-for mode in --no-migrate default --no-preempt; do
+for mode in ${MODES:---no-migrate default --no-preempt}; do
 	args=(--port "$port" --workers 2)
 	[ "$mode" != default ] && args+=("$mode")
 	"$server" "${args[@]}" 2>/dev/null &
@@ -30,6 +31,6 @@ for mode in --no-migrate default --no-preempt; do
 	rm -f /tmp/four-spins.$$.*
 	kill "$srv"
 	wait "$srv" 2>/dev/null || true
-	printf '%-12s requests: %s makespan: %.2f s  (load %s)\n' "$mode" "$times" \
+	printf '%s %-12s requests: %s makespan: %.2f s  (load %s)\n' "$server" "$mode" "$times" \
 		"$(echo "$end - $start" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
 done
