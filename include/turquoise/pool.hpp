@@ -66,7 +66,8 @@ struct task_options {
 	// thread (an idle one takes it from its busy worker). The task promises that at every point
 	// where it may be preempted (anywhere outside an inger::critical_section and outside calls
 	// into shared libraries, which defer preemption), neither its code nor any code it has
-	// called and not yet returned from
+	// called and not yet returned from (for submit(), the callbacks that completing its
+	// future runs are such code)
 	//   - holds the address of a thread-local variable (errno's included: code that touches
 	//     errno before and after a call may keep __errno_location()'s result) or of anything
 	//     else belonging to the worker thread (its stack, its pthread record);
