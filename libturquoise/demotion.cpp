@@ -1,6 +1,6 @@
 // demotion.cpp — the pool's preempted tasks: demoting them, and idle workers taking them.
 //
-// A task that overruns its quantum is preempted with its runner (pool.cpp) and queued on its
+// A task that overruns its quantum is preempted with its runner (pool_run.cpp) and queued on its
 // worker's demoted queue. A preemptible function belongs to the thread that launched it, so
 // the demoting worker hands the runner over at once (linger_migrate_out, inger/detail/
 // migrate.h): then whichever worker resumes it adopts it first, and a worker with nothing
@@ -61,7 +61,7 @@ void pool::impl::demote(detail::worker &w, detail::task *t, const linger_t &runn
 	t->handle = runner;
 	// Movable unless libinger refuses (the task keeps a paused preemptible function of its
 	// own on this thread, say): then it stays here, as every demoted task once did.
-	t->movable = options.migrate_preempted && workers.size() > 1 &&
+	t->movable = (t->may_migrate || options.migrate_preempted) && workers.size() > 1 &&
 	             linger_migrate_out(&t->handle) == 0;
 	std::size_t depth;
 	{

@@ -38,9 +38,11 @@ struct task {
 	static void operator delete(void *p, std::size_t bytes) noexcept { free_small(p, bytes); }
 
 	unique_function<void()> body;
-	// Set by the worker when the runner running this task is preempted (see pool.cpp): the
+	// Set by the worker when the runner running this task is preempted (see pool_run.cpp): the
 	// task now travels with that runner, whose handle this is, on the demoted queue.
 	bool demoted = false;
+	// Opted in to migration (task_options::migrate_preempted): once demoted, it may be moved.
+	bool may_migrate = false;
 	// The runner was taken off its thread (linger_migrate_out): whichever worker resumes it
 	// adopts it first, so an idle worker may take it (see pool::impl::steal_demoted()).
 	bool movable = false;
@@ -60,7 +62,7 @@ struct worker {
 	// Inside run(): this worker cannot serve its demoted queue now (see steal_demoted()).
 	std::atomic<bool> in_task{false};
 
-	// Only this thread touches these, the worker and its runner taking turns (see pool.cpp).
+	// Only this thread touches these, the worker and its runner taking turns (see pool_run.cpp).
 	task *running = nullptr; // the task whose body runs (or is about to) in the current runner
 	task *handoff = nullptr; // a demoted task the runner picked: the worker resumes it next
 	bool ran_dry = false;    // the runner returned because its pick found no work at all...
@@ -83,6 +85,10 @@ struct worker {
 	std::atomic<std::uint64_t> fresh_depth{0};
 	std::atomic<std::uint64_t> demoted_depth{0};
 };
+
+// The pool and worker the calling thread works for (nullptr outside a worker): set by work().
+extern __thread pool *current_pool __attribute__((visibility("hidden")));
+extern __thread worker *current_worker __attribute__((visibility("hidden")));
 
 } // namespace detail
 
@@ -125,6 +131,7 @@ struct pool::impl {
 	void run_inline(detail::worker &w);
 	detail::task *next_inline(detail::worker &w, detail::task *done);
 	void work(detail::worker &w);
+	void discard_held(detail::worker &w); // the end of work(): see pool_shutdown.cpp
 	detail::task *spin_for_work(detail::worker &w, std::uint64_t seen, bool &queued_meanwhile);
 	void enqueue_next(detail::worker &w, detail::task *t);
 	void push_fresh(detail::worker &w, detail::task *t);

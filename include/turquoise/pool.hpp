@@ -13,18 +13,18 @@
 // posted by that worker's running task, which it picks next) is taken by an idle worker only
 // once it has waited a few microseconds, so a task re-posting itself (an actor between two
 // batches of messages) keeps its core and its cache. A preempted task stays on the worker
-// that started it, unless pool_options::migrate_preempted is set: then a worker with nothing
-// else to do takes the oldest demoted task of a busy worker and continues it (its preemptible
-// function moves with it, inger/detail/migrate.h), so long tasks keep every worker busy as in
-// a pool that never preempts. The bound above holds on whichever worker's queue the task waits.
+// that started it, unless it opted in to migration (task_options::migrate_preempted, or
+// pool_options::migrate_preempted for every task of the pool): then a worker with nothing
+// else to do takes the oldest such demoted task of a busy worker and continues it (its
+// preemptible function moves with it, inger/detail/migrate.h), so long tasks keep every
+// worker busy as in a pool that never preempts. The bound above holds on whichever worker's
+// queue the task waits.
 //
 // Migration is off by default because a task preempted at an arbitrary instruction may hold
 // the address of a thread-local variable in a register: compilers keep such addresses across
 // calls (glibc's __errno_location() is declared const, so `errno = 0; strtol(...); if (errno)`
 // computes errno's address once). Moved to another thread, that code would read and write
-// the first thread's variable. Turn it on for tasks that use no thread-local state of their
-// own or of the libraries they call between two points where they may be preempted (pure
-// computation, say). A task holding a paused preemptible function of its own never moves.
+// the first thread's variable. What a task promises when it opts in: see task_options.
 //
 // Tasks that call into non-reentrant libraries (malloc, stdio) can be preempted inside them;
 // until libgotcha makes such calls safe, wrap them in an inger::critical_section.
@@ -58,6 +58,35 @@ struct pool_options {
 	std::chrono::microseconds quantum = default_quantum;
 	unsigned fairness = 8;                           // see the header comment
 	bool migrate_preempted = false;                  // idle workers take preempted tasks (see above)
+};
+
+// Per-task options (post(fn, options), submit(f, options)).
+struct task_options {
+	// Opt in to migration: once preempted, this task may be continued on another worker's
+	// thread (an idle one takes it from its busy worker). The task promises that at every point
+	// where it may be preempted (anywhere outside an inger::critical_section and outside calls
+	// into shared libraries, which defer preemption), neither its code nor any code it has
+	// called and not yet returned from (for submit(), the callbacks that completing its
+	// future runs are such code)
+	//   - holds the address of a thread-local variable (errno's included: code that touches
+	//     errno before and after a call may keep __errno_location()'s result) or of anything
+	//     else belonging to the worker thread (its stack, its pthread record);
+	//   - relies afterwards on the thread's identity (pthread_self(), gettid(),
+	//     std::this_thread::get_id(), pool::current_worker() read before that point);
+	//   - holds a lock that belongs to a thread (std::mutex, pthread mutexes, flockfile...:
+	//     unlocking it on another thread is undefined);
+	//   - relies on a per-thread setting it changed (uselocale(), scheduling priority or
+	//     affinity, sigaltstack()).
+	// What moves with the task, and so needs no promise: its stack, registers, signal mask,
+	// errno's value, its C++ exception state (a preemption inside a catch block is fine), and
+	// its libgotcha libset. The pool checks what it can and then keeps the task on its worker:
+	// a task preempted inside a critical section or a restartable call, or holding a paused
+	// preemptible function of its own, does not move. The rest cannot be checked; a task that
+	// breaks the promise reads and writes another thread's state.
+	// A simple way to keep it: make the preemptible part pure computation, and put everything
+	// else (I/O, allocation, locks, logging, errno) inside inger::critical_section, as
+	// inger-sla-server's /spin handler does.
+	bool migrate_preempted = false;
 };
 
 struct worker_stats {
@@ -94,10 +123,11 @@ public:
 	// is followed), or fails with the what() of the exception f threw (see
 	// detail::complete_from); it is abandoned if the task is discarded by shutdown(cancel).
 	template <class F>
-	auto submit(F &&f) -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>>;
+	auto submit(F &&f, task_options options = {})
+	    -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>>;
 
 	// Run fn() as a task, no result.
-	void post(unique_function<void()> fn);
+	void post(unique_function<void()> fn, task_options options = {});
 	// Like post(), but from a task of this pool fn() runs next on the caller's worker, after
 	// the calling task, ahead of the worker's queue, and no idle worker is woken for it: a
 	// request/response exchange between tasks then stays on one worker instead of crossing

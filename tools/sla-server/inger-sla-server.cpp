@@ -1,10 +1,14 @@
 // inger-sla-server — the latency-SLA experiment's HTTP/1.1 server on the preemptive pool.
 //
-//   inger-sla-server --port PORT --workers N (--quantum US | --no-preempt) [--migrate] [--bind ADDR]
+//   inger-sla-server --port PORT --workers N (--quantum US | --no-preempt)
+//                    [--migrate | --no-migrate] [--bind ADDR]
 //
 // Routes:
 //   GET /spin?us=N  burn N µs of CPU (a calibrated arithmetic loop, so the same amount of work
-//                   whether or not the task is preempted meanwhile), answer 200 "ok";
+//                   whether or not the task is preempted meanwhile), answer 200 "ok". The
+//                   burn is a task of its own that opts in to migration
+//                   (task_options::migrate_preempted): preempted, an idle worker may continue
+//                   it (--no-migrate: it stays on the worker that started it);
 //                   N missing, not a decimal number, or > 10,000,000: 400
 //   GET /stats      200, the pool's per-worker statistics as JSON
 //   other paths 404; other methods on /spin and /stats 405; malformed requests 400 (or the
@@ -50,18 +54,20 @@ struct options {
 	long quantum_us = turquoise::default_quantum.count();
 	bool no_preempt = false;
 	bool quantum_given = false;
-	bool migrate = false;
+	bool migrate = false;         // every task of the pool may migrate
+	bool migrate_spin = true;     // /spin's burn opts in
 };
 
 void usage(std::FILE *to) {
 	std::fputs("usage: inger-sla-server [--port PORT] [--workers N] [--quantum US | --no-preempt]\n"
-	           "                        [--migrate] [--bind ADDR]\n"
+	           "                        [--migrate | --no-migrate] [--bind ADDR]\n"
 	           "  --port PORT    TCP port to listen on (default 8080; 0: any free port)\n"
 	           "  --workers N    pool workers (default: one per hardware thread)\n"
 	           "  --quantum US   preemption quantum in microseconds (default 1000)\n"
 	           "  --no-preempt   run every task to completion (a plain thread pool)\n"
-	           "  --migrate      idle workers take preempted requests (pool_options::migrate_preempted;\n"
-	           "                 the /spin handler keeps no thread-local state)\n"
+	           "  --migrate      idle workers take any preempted task (pool_options::migrate_preempted),\n"
+	           "                 not only /spin's burn, which opts in by default\n"
+	           "  --no-migrate   no task migrates, /spin's burn included\n"
 	           "  --bind ADDR    IPv4 address to listen on (default 127.0.0.1)\n"
 	           "  --help         this text\n"
 	           "routes: GET /spin?us=N (burn N us of CPU, N <= 10000000), GET /stats (pool JSON)\n",
@@ -112,6 +118,10 @@ int parse_args(int argc, char **argv, options &o) {
 			if (has_value)
 				return bad("unexpected value");
 			o.migrate = true;
+		} else if (arg == "--no-migrate") {
+			if (has_value)
+				return bad("unexpected value");
+			o.migrate_spin = false;
 		} else if (arg == "--port") {
 			unsigned port = 0;
 			if (!need_value() || !parse_number(value, port) || port > 65535)
@@ -136,6 +146,11 @@ int parse_args(int argc, char **argv, options &o) {
 		} else {
 			return bad("unknown argument");
 		}
+	}
+	if (o.migrate && !o.migrate_spin) {
+		std::fputs("inger-sla-server: --migrate and --no-migrate exclude each other\n", stderr);
+		usage(stderr);
+		return 2;
 	}
 	if (o.no_preempt && o.quantum_given) {
 		std::fputs("inger-sla-server: --quantum and --no-preempt exclude each other\n", stderr);
@@ -205,6 +220,7 @@ void spin_us(std::uint64_t us) {
 // The routes, on turquoise::http::Server (tasks on the pool; see turquoise/http/server.hpp)
 
 turquoise::pool *g_pool = nullptr;
+bool g_migrate_spin = true;
 constexpr std::uint64_t max_spin_us = 10'000'000;
 
 void append_u64(std::string &out, std::uint64_t v) {
@@ -267,9 +283,21 @@ turquoise::Future<http::Response> spin(const http::Request &r) {
 		if (!v || !parse_number(*v, us) || us > max_spin_us)
 			return http::BadRequest("bad request: us must be an integer 0..10000000\n");
 	}
-	spin_us(us);
+	// The burn runs as a task of its own that opts in to migration. Its promise
+	// (task_options): between preemption points it keeps no thread-local address, lock or
+	// thread identity. burn() is pure arithmetic, and everything else here runs in critical
+	// sections, completing the promise (and the server's callbacks it runs) included.
 	no_preemption_scope bookkeeping;
-	return http::OK("ok");
+	turquoise::Promise<http::Response> answer;
+	turquoise::Future<http::Response> future = answer.future();
+	g_pool->post(
+	    [us, answer = std::move(answer)]() mutable {
+		    spin_us(us);
+		    no_preemption_scope bookkeeping;
+		    answer.set(http::OK("ok"));
+	    },
+	    turquoise::task_options{.migrate_preempted = g_migrate_spin});
+	return future;
 }
 
 turquoise::Future<http::Response> stats(const http::Request &r) {
@@ -307,6 +335,7 @@ int main(int argc, char **argv) {
 	po.workers = o.workers;
 	po.quantum = o.no_preempt ? turquoise::no_preemption : std::chrono::microseconds(o.quantum_us);
 	po.migrate_preempted = o.migrate;
+	g_migrate_spin = o.migrate_spin;
 	{
 		turquoise::pool pool(po);
 		g_pool = &pool;

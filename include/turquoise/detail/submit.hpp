@@ -14,14 +14,14 @@
 namespace turquoise {
 
 template <class F>
-auto pool::submit(F &&f) -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>> {
+auto pool::submit(F &&f, task_options options) -> Future<detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>> {
 	using U = detail::future_value_t<std::invoke_result_t<std::decay_t<F> &>>;
 	detail::critical c;
 	Promise<U> promise;
 	Future<U> future = promise.future();
 	post([fn = std::forward<F>(f), promise = std::move(promise)]() mutable {
 		detail::complete_from(promise, fn);
-	});
+	}, options);
 	return future;
 }
 
