@@ -81,11 +81,11 @@ TEST_CASE("mesos_cron on its embedded cluster: schedules kept, overlapping ticks
 	replace_file(jobs, "every2  */2 * * * * *  true\n"
 	                   "slow    * * * * * *    sleep 2.5\n"
 	                   "doomed  * * * * * *    sleep 60\n");
-	rt_tools::child cron({MESOS_CRON, "--config", jobs.string(), "--seconds", "9"});
+	// Stopped by SIGTERM once the change has shown its effects (--seconds: a bound only).
+	rt_tools::child cron({MESOS_CRON, "--config", jobs.string(), "--seconds", "60"});
 	std::string line;
 	REQUIRE(cron.wait_line("subscribed framework=", 10 * th::slack, line));
 	REQUIRE(cron.wait_line("tick skip job=slow", 6 * th::slack, line));
-	REQUIRE(cron.wait_line("launched task=every2-1 ", 6 * th::slack, line));
 	// A broken version is reported and changes nothing; then the real change.
 	replace_file(jobs, "every2  */3 * * * * *\n");
 	REQUIRE(cron.wait_line("config error: line 1: job \"every2\" has no command; keeping the current jobs",
@@ -94,6 +94,9 @@ TEST_CASE("mesos_cron on its embedded cluster: schedules kept, overlapping ticks
 	                   "slow    * * * * * *    sleep 2.5\n"
 	                   "fresh   * * * * * *    true\n");
 	REQUIRE(cron.wait_line("config remove job=doomed", 3 * th::slack, line));
+	REQUIRE(cron.wait_line("launched task=fresh-1 ", 5 * th::slack, line));
+	cron.wait_line("no such line", 3.5, line); // reads the output for 3.5 s: every2's new */3 ticks once at least
+	::kill(cron.pid(), SIGTERM);
 	int status = cron.wait_exit(15 * th::slack);
 	INFO("stdout:\n" << cron.out() << "stderr:\n" << cron.err());
 	REQUIRE(status == 0);
@@ -108,8 +111,8 @@ TEST_CASE("mesos_cron on its embedded cluster: schedules kept, overlapping ticks
 	CHECK(index_of(rs, "config add job=fresh") < rs.size());
 	CHECK(index_of(rs, "config keep job=slow") < rs.size());
 
-	// every2: on even seconds before the change, on multiples of 3 after; consecutive ticks
-	// (launched or skipped) unless the clock loop coalesced some.
+	// every2's ticks (launched or skipped): on even seconds before the change, on multiples of 3
+	// after; consecutive unless the clock loop coalesced some.
 	int every2_before = 0, every2_after = 0, fresh_after = 0;
 	long last_due = 0;
 	bool last_coalesced = false;
@@ -123,7 +126,7 @@ TEST_CASE("mesos_cron on its embedded cluster: schedules kept, overlapping ticks
 				CHECK((due - last_due == 2 || last_coalesced));
 			if (i < change_at)
 				last_due = due, last_coalesced = r.line.find("coalesced") != std::string::npos;
-			(i < change_at ? every2_before : every2_after) += r.kind == "tick launch";
+			++(i < change_at ? every2_before : every2_after);
 		}
 		if (r.kind == "tick launch" && r.field.at("job") == "fresh")
 			fresh_after += i > change_at;
@@ -132,7 +135,7 @@ TEST_CASE("mesos_cron on its embedded cluster: schedules kept, overlapping ticks
 		if (r.kind == "launched") // held offers: launched within a second or two of the tick
 			CHECK(std::stod(r.field.at("delay")) < 2.0 * th::slack);
 	}
-	CHECK(every2_before >= 2);
+	CHECK(every2_before >= 1);
 	CHECK(every2_after >= 1);
 	CHECK(fresh_after >= 1);
 

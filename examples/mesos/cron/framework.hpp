@@ -10,9 +10,9 @@
 // get it back and the cluster's offer timeout never rescinds it.
 //
 // Every action is one line on stdout (flushed), for people and for the tests:
-//   tick launch job=J due=T            a tick of J (T: UTC epoch seconds); J-<n> waits for an offer
+//   tick launch job=J due=T task=J-4   a tick of J (T: UTC epoch seconds): J-4 waits for an offer
 //   tick skip job=J running=J-3 due=T  J-3 has not ended: this tick is skipped
-//   launched task=J-4 job=J due=T delay=0.152 agent=A
+//   launched task=J-4 job=J due=T delay=0.152 agent=A   (delay: seconds after T)
 //   end task=J-4 job=J state=TASK_FINISHED
 //   config <decision>                  converge()'s decisions, one a line (converge.hpp)
 #ifndef INGER_EXAMPLES_MESOS_CRON_FRAMEWORK_HPP
