@@ -43,11 +43,19 @@ public:
 		std::lock_guard<std::mutex> l(mutex_);
 		return failed_;
 	}
+	// For a batch that did not end: what the framework was waiting for.
+	std::string describe() {
+		std::lock_guard<std::mutex> l(mutex_);
+		return "launched " + std::to_string(serial_) + ", ended " + std::to_string(ended_) + ", waiting for an offer " +
+		       std::to_string(pending_) + ", offers held " + std::to_string(held_.size()) + ", offers received " +
+		       std::to_string(offered_);
+	}
 
 	void offers(tmesos::SchedulerDriver &, const std::vector<v1::Offer> &offers) override {
 		std::unique_lock<std::mutex> l(mutex_);
 		for (const auto &o : offers)
 			held_[o.id().value()] = o;
+		offered_ += offers.size();
 		place_and_launch(l);
 	}
 	void rescind(tmesos::SchedulerDriver &, const v1::OfferID &id) override {
@@ -99,7 +107,7 @@ private:
 	std::mutex mutex_;
 	std::condition_variable ended_cv_;
 	std::map<std::string, v1::Offer> held_;
-	std::size_t pending_ = 0, ended_ = 0, failed_ = 0;
+	std::size_t pending_ = 0, ended_ = 0, failed_ = 0, offered_ = 0;
 	std::uint64_t serial_ = 0;
 };
 
@@ -152,7 +160,10 @@ void tasks_cluster(benchmark::State &state) {
 	std::size_t failed_before = f.runner.failed();
 	for (auto _ : state)
 		if (!f.runner.run(n, seconds(60))) {
-			state.SkipWithError("a batch did not end within 60 s");
+			static std::string why; // SkipWithError keeps the pointer
+			why = "a batch did not end within 60 s: " + f.runner.describe() + "; driver: " +
+			      (f.driver->status().subscribed ? "subscribed" : "not subscribed, " + f.driver->status().last_error);
+			state.SkipWithError(why.c_str());
 			return;
 		}
 	if (f.runner.failed() != failed_before)
