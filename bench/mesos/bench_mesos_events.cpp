@@ -10,6 +10,8 @@
 //                                   Event::ParseFromString (protobuf) of the same bytes
 // Updates carry a uuid; automatic acknowledgement is off, so that the driver's side of the
 // stream is what is measured, not ACKNOWLEDGE calls.
+#include "bench_runtime.hpp"
+
 #include <turquoise/http/server.hpp>
 #include <turquoise/mesos/codec.hpp>
 #include <turquoise/mesos/recordio.hpp>
@@ -123,8 +125,7 @@ private:
 
 // A master that answers SUBSCRIBE with a stream, SUBSCRIBED first, and nothing else.
 struct stream_fixture {
-	turquoise::runtime rt;
-	turquoise::runtime_scope scope{rt};
+	turquoise::runtime &rt = bench_runtime();
 	std::optional<http::Server> server;
 	std::mutex mutex;
 	std::optional<turquoise::Pipe::Writer> writer;

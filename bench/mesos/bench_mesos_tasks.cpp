@@ -5,6 +5,8 @@
 //
 //   tasks/cluster/N   one batch: N tasks placed on the offer held, all waited for (FINISHED)
 //   tasks/spawn/N     one batch: N posix_spawn of /bin/true, then N waitpid
+#include "bench_runtime.hpp"
+
 #include <turquoise/mesos/allocation.hpp>
 #include <turquoise/mesos/cluster.hpp>
 #include <turquoise/mesos/scheduler.hpp>
@@ -113,8 +115,7 @@ private:
 
 // One cluster and one subscribed framework for the whole run.
 struct cluster_fixture {
-	turquoise::runtime rt;
-	turquoise::runtime_scope scope{rt};
+	turquoise::runtime &rt = bench_runtime();
 	std::unique_ptr<tmesos::LocalCluster> cluster;
 	Runner runner;
 	std::optional<tmesos::SchedulerDriver> driver;
