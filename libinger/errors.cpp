@@ -48,9 +48,9 @@ const std::error_category &category() noexcept {
 	return instance;
 }
 
-namespace detail {
+namespace abi {
 void throw_error(int linger_error) { throw error(static_cast<errc>(linger_error)); }
-} // namespace detail
+} // namespace abi
 
 } // namespace inger
 

@@ -37,6 +37,7 @@ public:
 	}
 	void offers(tmesos::SchedulerDriver &driver, const std::vector<v1::Offer> &offers) override {
 		std::lock_guard lock(mutex_);
+		++offer_events_;
 		tmesos::task_spec spec;
 		spec.name = "batch";
 		spec.count = count_ - launched_;
@@ -59,11 +60,30 @@ public:
 		}
 		v1::Filters quick;
 		quick.set_refuse_seconds(0.1);
-		for (std::size_t i = 0; i < offers.size(); ++i)
-			if (by_offer.count(i))
-				driver.launch({offers[i].id()}, by_offer[i], quick);
-			else
-				driver.decline({offers[i].id()}, quick);
+		for (std::size_t i = 0; i < offers.size(); ++i) {
+			Future<Nothing> call = by_offer.count(i) ? driver.launch({offers[i].id()}, by_offer[i], quick)
+			                                         : driver.decline({offers[i].id()}, quick);
+			call.onFailed([this](const std::string &why) { failed_call(why); });
+		}
+	}
+	void failed_call(const std::string &why) {
+		std::lock_guard lock(mutex_);
+		failed_calls_.push_back(why);
+	}
+	// What the scheduler saw, for a test that times out.
+	std::string report(const tmesos::SchedulerDriver &driver) {
+		std::lock_guard lock(mutex_);
+		tmesos::scheduler_status st = driver.status();
+		std::string r = "launched " + std::to_string(launched_) + ", ended " + std::to_string(ended_.size());
+		r += ", offers " + std::to_string(offer_events_) + ", subscriptions " + std::to_string(st.subscriptions);
+		r += ", disconnections " + std::to_string(st.disconnections) + ", last error '" + st.last_error + "'";
+		r += ", failed calls " + std::to_string(failed_calls_.size());
+		for (auto &why : failed_calls_)
+			r += "\n  failed: " + why;
+		for (auto &[id, agent] : agent_of_)
+			if (!ended_.count(id))
+				r += "\n  not ended: " + id + (running_ids_.count(id) ? " (RUNNING seen)" : " (no RUNNING)");
+		return r;
 	}
 	void update(tmesos::SchedulerDriver &, const v1::TaskStatus &s) override {
 		std::lock_guard lock(mutex_);
@@ -90,7 +110,8 @@ public:
 	std::condition_variable cv_;
 	std::size_t count_, maxcol_;
 	std::string command_;
-	std::size_t launched_ = 0, max_running_ = 0, subscriptions_ = 0, disconnections_ = 0;
+	std::size_t launched_ = 0, max_running_ = 0, subscriptions_ = 0, disconnections_ = 0, offer_events_ = 0;
+	std::vector<std::string> failed_calls_;
 	std::map<std::string, std::size_t> running_;
 	std::map<std::string, std::string> agent_of_;
 	std::map<std::string, v1::TaskState> ended_;
@@ -114,7 +135,11 @@ TEST_CASE("the scheduler facade launches 100 tasks with count and maxcol over 3 
 	so.master = cluster.address();
 	tmesos::SchedulerDriver driver(client_pool(), b, info("hundred"), so);
 	REQUIRE(driver.start());
-	CHECK(b.wait([](batch &x) { return x.ended_.size() == 100; }, std::chrono::seconds(120)));
+	// Under CTest's 120 s limit, so that a run that stalls says where.
+	bool all_ended = b.wait([](batch &x) { return x.ended_.size() == 100; }, std::chrono::seconds(90));
+	if (!all_ended)
+		UNSCOPED_INFO(b.report(driver));
+	CHECK(all_ended);
 	std::lock_guard lock(b.mutex_);
 	std::size_t finished = 0;
 	for (auto &[id, state] : b.ended_)

@@ -8,11 +8,13 @@
 
 #include <libinger.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <thread>
 #include <pthread.h>
 #include <sys/time.h>
@@ -21,6 +23,12 @@
 namespace {
 
 std::atomic<long> alarms{0};
+
+double cpu_ms() {
+	timespec t{};
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
 std::atomic<long> alarms_inside{0};
 
 void on_alarm(int) {
@@ -126,6 +134,7 @@ TEST_CASE("the application's SIGALRM interval timer keeps firing during preempti
 
 	auto before = th::stats();
 	double start = th::now_us();
+	double cpu_start = cpu_ms();
 	long completed = 0;
 	while (th::now_us() - start < 300000.0) {
 		spinner s;
@@ -138,6 +147,7 @@ TEST_CASE("the application's SIGALRM interval timer keeps firing during preempti
 			completed++;
 	}
 	double elapsed_ms = (th::now_us() - start) / 1000.0;
+	double ran_ms = cpu_ms() - cpu_start;
 
 	struct itimerval off {};
 	setitimer(ITIMER_REAL, &off, nullptr);
@@ -148,13 +158,14 @@ TEST_CASE("the application's SIGALRM interval timer keeps firing during preempti
 	sigaction(SIGALRM, &old_sa, nullptr);
 
 	auto d = th::diff(before, th::stats());
-	INFO("SIGALRMs: " << fired << " in " << elapsed_ms << " ms (" << fired_inside
+	INFO("SIGALRMs: " << fired << " in " << elapsed_ms << " ms, " << ran_ms << " ms on a CPU (" << fired_inside
 	                  << " inside functions), preemptions " << d.preemptions);
 	CHECK(d.preemptions >= 100);
 	CHECK(completed > 0);
 	CHECK(d.live == 0);
-	// 1 kHz for 300 ms: ~300 expected; allow for a loaded machine.
-	CHECK(fired >= static_cast<long>(elapsed_ms / 4));
+	// 1 kHz for 300 ms: ~300 expected. A pending SIGALRM absorbs the next ones while the
+	// process waits for a CPU, so on a loaded machine count only the time it ran.
+	CHECK(fired >= static_cast<long>(std::min(elapsed_ms, ran_ms) / 4));
 	// Most of the time is spent inside preemptible functions: some alarms must land there.
 	CHECK(fired_inside > 0);
 	// Our handler is still installed.

@@ -30,6 +30,8 @@
 # p99 is at most 2x the preemptive short p99 at 0 % long, and the no-preempt short p99 at 2 %
 # is at least 10x the preemptive one. The wrk check (3 s of /spin?us=100 over 4 connections)
 # does fail the script if wrk sees errors or non-2xx answers.
+# Needs curl, python3, wrk (unless --no-wrk) and, for the plot only, gnuplot: Debian packages
+# that ./dev setup installs; the script installs nothing and says what is missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,19 +85,26 @@ mkdir -p "$out_dir"
 out_dir=$(cd "$out_dir" && pwd)
 
 # --- tools -------------------------------------------------------------------------------------
-sudo_=""
-[ "$(id -u)" -eq 0 ] || sudo_=sudo
-apt_updated=0
+# The experiment's dependencies belong to `./dev setup` (Debian packages); this script installs
+# nothing. A missing one stops it here, before any measurement, naming the package.
+missing=()
 need() { # need COMMAND PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return 0
-  echo "run.sh: installing $2 (for $1)" >&2
-  if [ "$apt_updated" = 0 ]; then $sudo_ apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+  command -v "$1" >/dev/null 2>&1 || missing+=("$1 (Debian package $2)")
 }
-need gnuplot gnuplot-nox
 need curl curl
 need python3 python3
 [ "$wrk_check" = 0 ] || need wrk wrk
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "run.sh: missing: $(printf "%s, " "${missing[@]}" | sed "s/, $//")" >&2
+  echo "run.sh: install them with ./dev setup (or apt-get install); --no-wrk skips the wrk check" >&2
+  exit 2
+fi
+# The plot is the only use of gnuplot: without it the results (JSON and text) are still written.
+plot_png=1
+if ! command -v gnuplot >/dev/null 2>&1; then
+  plot_png=0
+  echo "run.sh: gnuplot (Debian package gnuplot-nox) is not installed: no short_p99.png this run" >&2
+fi
 
 # --- build -------------------------------------------------------------------------------------
 if [ "$build" = 1 ]; then
@@ -436,6 +445,7 @@ for r in json.load(open(sys.argv[1]))['table']:
 goal_cmd=""
 [ -z "$goal_ms" ] || goal_cmd="set arrow from graph 0, first $goal_ms to graph 1, first $goal_ms nohead dt 2 lc rgb 'gray40'
 set label 'goal: 2 x preemptive p99 at 0 %' at graph 0.99, first $goal_ms offset 0,0.7 right tc rgb 'gray40'"
+if [ "$plot_png" = 1 ]; then
 gnuplot <<EOF
 set terminal pngcairo size 900,560 font ",11" noenhanced
 set output '$out_dir/short_p99.png'
@@ -449,6 +459,11 @@ $goal_cmd
 set xtics ($(echo "$shares" | sed 's/\([0-9.][0-9.]*\)/"\1" \1/g; s/ "/, "/g; s/^, //'))
 plot $plot
 EOF
+fi
 echo
 echo "results: $out_dir/results.json, $out_dir/results.txt"
-echo "plot:    $out_dir/short_p99.png"
+if [ "$plot_png" = 1 ]; then
+  echo "plot:    $out_dir/short_p99.png"
+else
+  echo "plot:    none (gnuplot is not installed)"
+fi

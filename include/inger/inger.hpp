@@ -68,6 +68,12 @@ public:
 // A budget that never expires: the callable runs to completion.
 inline constexpr std::chrono::microseconds unlimited = std::chrono::microseconds::max();
 
+// The out-of-line entry points this header's templates call: exported by libinger.so, unlike
+// everything named detail (tests/abi checks that no detail or internal symbol is exported).
+namespace abi {
+[[noreturn]] void throw_error(int linger_error);
+} // namespace abi
+
 namespace detail {
 
 template <class Rep, class Period>
@@ -83,8 +89,6 @@ std::uint64_t to_timeout_us(std::chrono::duration<Rep, Period> budget) {
 		return LINGER_UNLIMITED;
 	return static_cast<std::uint64_t>(us.count());
 }
-
-[[noreturn]] void throw_error(int linger_error);
 
 // Where a callable's outcome lands: written on the preemptible function's stack, read by get().
 template <class T>
@@ -167,7 +171,7 @@ public:
 			if (handle_.error == LINGER_ESTACKOVERFLOW || handle_.error == LINGER_EABANDONED ||
 			    handle_.error == LINGER_ECORRUPTED)
 				live_ = false, frame_.reset();
-			detail::throw_error(handle_.error);
+			abi::throw_error(handle_.error);
 		}
 		return handle_.is_complete;
 	}
@@ -179,7 +183,7 @@ public:
 		if (!handle_.is_complete) {
 			::linger_cancel_unwind(&handle_);
 			if (handle_.error != LINGER_OK)
-				detail::throw_error(handle_.error);
+				abi::throw_error(handle_.error);
 		}
 		live_ = false;
 		frame_.reset();
@@ -241,7 +245,7 @@ auto launch(F &&callable, std::chrono::duration<Rep, Period> budget)
 	handle.result_ = &frame->result;
 	handle.handle_ = ::launch(&frame_t::body, timeout, frame);
 	if (handle.handle_.error != LINGER_OK)
-		detail::throw_error(handle.handle_.error); // the frame is freed with `handle`
+		abi::throw_error(handle.handle_.error); // the frame is freed with `handle`
 	handle.live_ = true;
 	return handle;
 }
