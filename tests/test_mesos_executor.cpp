@@ -3,7 +3,7 @@
 // environment, subscribe, events, UPDATE with a fresh uuid each, acknowledgements,
 // unacknowledged updates and tasks resent in the next SUBSCRIBE, SHUTDOWN, malformed events,
 // giving up after the recovery timeout.
-#include "mesos_fake_endpoint.hpp"
+#include "mesos_facade_helpers.hpp"
 
 #include <turquoise/mesos/executor.hpp>
 #include <turquoise/mesos/recordio.hpp>
@@ -24,25 +24,7 @@ using fake_agent = mesos_test::fake_endpoint<exec::Call>;
 namespace {
 
 // Records callbacks; launch() answers TASK_RUNNING, kill() answers TASK_KILLED.
-struct recorder : Executor {
-	mutable std::mutex mutex;
-	std::vector<std::string> log;
-	void add(std::string s) {
-		guarded_lock<std::mutex> l(mutex);
-		log.push_back(std::move(s));
-	}
-	std::vector<std::string> lines() const {
-		guarded_lock<std::mutex> l(mutex);
-		return log;
-	}
-	bool saw(const std::string &prefix, std::size_t times = 1) const {
-		return eventually([&] {
-			std::size_t n = 0;
-			for (auto &s : lines())
-				n += s.rfind(prefix, 0) == 0;
-			return n >= times;
-		});
-	}
+struct recorder : Executor, mesos_test::callback_log {
 	static v1::TaskStatus status(const v1::TaskID &id, v1::TaskState state) {
 		v1::TaskStatus s;
 		*s.mutable_task_id() = id;
@@ -84,10 +66,6 @@ std::string subscribed_event(ContentType type) {
 	return encode(e, type).get();
 }
 
-void greet(fake_agent &a) {
-	a.greeting = [](ContentType t) { return std::vector<std::string>{subscribed_event(t)}; };
-}
-
 executor_options options_for(const fake_agent &a, ContentType type = ContentType::JSON) {
 	executor_options o;
 	o.agent_endpoint = a.address();
@@ -97,6 +75,20 @@ executor_options options_for(const fake_agent &a, ContentType type = ContentType
 	o.backoff_min = 50ms;
 	return o;
 }
+
+// A fake agent that greets every stream with SUBSCRIBED, and a driver subscribed to it.
+struct connected {
+	explicit connected(ContentType type = ContentType::JSON)
+	    : fx("/api/v1/executor", false, [](ContentType t) { return std::vector<std::string>{subscribed_event(t)}; }),
+	      driver(fx.p, r, options_for(fx.endpoint, type)) {
+		REQUIRE(driver.start());
+		REQUIRE(r.saw("subscribed"));
+	}
+	mesos_test::fake_endpoint_fixture<exec::Call> fx;
+	fake_agent &agent = fx.endpoint;
+	recorder r;
+	ExecutorDriver driver;
+};
 
 exec::Event launch_event(const std::string &task) {
 	exec::Event e;
@@ -137,12 +129,10 @@ TEST_CASE("options from the MESOS_* environment an agent sets, with a clear erro
 
 TEST_CASE("subscribe, LAUNCH/KILL/MESSAGE events, UPDATE with a fresh uuid, ACKNOWLEDGED, both content types") {
 	auto type = GENERATE(ContentType::JSON, ContentType::PROTOBUF);
-	pool p(pool_options{.workers = 2});
-	fake_agent agent(p, "/api/v1/executor", false);
-	greet(agent);
-	recorder r;
-	ExecutorDriver driver(p, r, options_for(agent, type));
-	REQUIRE(driver.start());
+	connected c(type);
+	fake_agent &agent = c.agent;
+	recorder &r = c.r;
+	ExecutorDriver &driver = c.driver;
 	REQUIRE(r.saw("subscribed agent-1"));
 	auto sub = agent.calls(exec::Call::SUBSCRIBE);
 	REQUIRE(sub.size() == 1);
@@ -193,13 +183,10 @@ TEST_CASE("subscribe, LAUNCH/KILL/MESSAGE events, UPDATE with a fresh uuid, ACKN
 }
 
 TEST_CASE("unacknowledged updates and unfinished tasks are resent in the next SUBSCRIBE") {
-	pool p(pool_options{.workers = 2});
-	fake_agent agent(p, "/api/v1/executor", false);
-	greet(agent);
-	recorder r;
-	ExecutorDriver driver(p, r, options_for(agent));
-	driver.start();
-	REQUIRE(r.saw("subscribed"));
+	connected c;
+	fake_agent &agent = c.agent;
+	recorder &r = c.r;
+	ExecutorDriver &driver = c.driver;
 	REQUIRE(agent.send(launch_event("t1")));
 	REQUIRE(agent.send(launch_event("t2")));
 	REQUIRE(agent.wait_calls(exec::Call::UPDATE, 2));
@@ -240,13 +227,10 @@ TEST_CASE("unacknowledged updates and unfinished tasks are resent in the next SU
 }
 
 TEST_CASE("SHUTDOWN: the executor is told, and the driver stops without re-subscribing") {
-	pool p(pool_options{.workers = 2});
-	fake_agent agent(p, "/api/v1/executor", false);
-	greet(agent);
-	recorder r;
-	ExecutorDriver driver(p, r, options_for(agent));
-	driver.start();
-	REQUIRE(r.saw("subscribed"));
+	connected c;
+	fake_agent &agent = c.agent;
+	recorder &r = c.r;
+	ExecutorDriver &driver = c.driver;
 	exec::Event shutdown;
 	shutdown.set_type(exec::Event::SHUTDOWN);
 	REQUIRE(agent.send(shutdown));
@@ -259,13 +243,9 @@ TEST_CASE("SHUTDOWN: the executor is told, and the driver stops without re-subsc
 }
 
 TEST_CASE("a malformed event: a clear reason, no crash, and a new subscription") {
-	pool p(pool_options{.workers = 2});
-	fake_agent agent(p, "/api/v1/executor", false);
-	greet(agent);
-	recorder r;
-	ExecutorDriver driver(p, r, options_for(agent));
-	driver.start();
-	REQUIRE(r.saw("subscribed"));
+	connected c;
+	fake_agent &agent = c.agent;
+	recorder &r = c.r;
 	// Valid framing and JSON, but a LAUNCH without its task.
 	REQUIRE(agent.send_raw(recordio::encode(R"({"type":"LAUNCH","launch":{}})")));
 	REQUIRE(r.saw("disconnected malformed event"));

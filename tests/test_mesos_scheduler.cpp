@@ -3,7 +3,7 @@
 // acknowledgements, both content types, redirect, heartbeat loss and closed streams with
 // re-subscription and backoff, malformed events, and the channel facade.
 #include "mesos_documents.hpp"
-#include "mesos_fake_endpoint.hpp"
+#include "mesos_facade_helpers.hpp"
 
 #include <turquoise/mesos/json.hpp>
 #include <turquoise/mesos/scheduler.hpp>
@@ -23,26 +23,9 @@ using fake_master = mesos_test::fake_endpoint<sched::Call>;
 namespace {
 
 // Records every callback as a line ("subscribed F0", "offers 2", ...).
-struct recorder : Scheduler {
-	mutable std::mutex mutex;
-	std::vector<std::string> log;
+struct recorder : Scheduler, mesos_test::callback_log {
+	std::mutex mutex; // guards updates
 	std::vector<v1::TaskStatus> updates;
-	void add(std::string s) {
-		guarded_lock<std::mutex> l(mutex);
-		log.push_back(std::move(s));
-	}
-	std::vector<std::string> lines() const {
-		guarded_lock<std::mutex> l(mutex);
-		return log;
-	}
-	bool saw(const std::string &prefix, std::size_t times = 1) const {
-		return eventually([&] {
-			std::size_t n = 0;
-			for (auto &s : lines())
-				n += s.rfind(prefix, 0) == 0;
-			return n >= times;
-		});
-	}
 	void subscribed(SchedulerDriver &, const sched::Event::Subscribed &s) override {
 		add("subscribed " + s.framework_id().value());
 	}

@@ -5,7 +5,6 @@
 #include "record_stream.hpp"
 
 #include <cstdlib>
-#include <thread>
 
 namespace turquoise::mesos {
 
@@ -34,13 +33,8 @@ Try<executor_options> executor_options::from_environment() {
 }
 
 ExecutorDriver::state::state(pool &p, Executor &e, ExecutorDriver &d, executor_options o)
-    : workers(p), client(p, [&] {
-	      http::client_options c;
-	      c.connect_timeout = o.connect_timeout;
-	      c.timeout = o.call_timeout;
-	      return c;
-      }()),
-      options(std::move(o)), executor(&e), driver(&d), backoff(options.backoff_min) {}
+    : driver_core(p, o.connect_timeout, o.call_timeout, o.backoff_min), options(std::move(o)), executor(&e),
+      driver(&d) {}
 
 ExecutorDriver::ExecutorDriver(pool &p, Executor &executor, executor_options options)
     : state_(std::make_shared<state>(p, executor, *this, std::move(options))) {
@@ -54,21 +48,11 @@ ExecutorDriver::ExecutorDriver(pool &p, Executor &executor, executor_options opt
 
 ExecutorDriver::~ExecutorDriver() {
 	stop();
-	while (state_->dispatching.load() > 0)
-		std::this_thread::sleep_for(milliseconds(1));
+	state_->wait_for_callbacks();
 }
 
 bool ExecutorDriver::start() {
-	std::uint64_t gen;
-	{
-		state::lock l(state_->mutex);
-		if (state_->started || state_->stopped)
-			return false;
-		state_->started = true;
-		gen = state_->generation;
-	}
-	state_->subscribe(gen);
-	return true;
+	return state_->start([s = state_.get()](std::uint64_t gen) { s->subscribe(gen); });
 }
 
 void ExecutorDriver::stop() { state_->stop(); }
@@ -76,36 +60,14 @@ void ExecutorDriver::stop() { state_->stop(); }
 executor_status ExecutorDriver::status() const {
 	state::lock l(state_->mutex);
 	executor_status s = state_->counters;
-	s.started = state_->started;
-	s.stopped = state_->stopped;
-	s.subscribed = state_->subscribed;
+	state_->life_cycle(s);
 	s.unacknowledged_updates = state_->unacked.size();
 	s.unacknowledged_tasks = state_->tasks.size();
 	return s;
 }
 
 void ExecutorDriver::state::stop() {
-	std::optional<Pipe::Reader> r;
-	{
-		lock l(mutex);
-		if (stopped)
-			return;
-		stopped = true;
-		subscribed = false;
-		++generation;
-		r = std::move(reader);
-		reader.reset();
-		if (retry)
-			workers.cancel_timer(*retry);
-		retry.reset();
-	}
-	if (r)
-		r->close();
-}
-
-bool ExecutorDriver::state::current(std::uint64_t gen) const {
-	lock l(mutex);
-	return !stopped && gen == generation;
+	driver_core::stop([] {});
 }
 
 void ExecutorDriver::state::subscribe(std::uint64_t gen) {
@@ -173,27 +135,17 @@ void ExecutorDriver::state::on_subscribe_answer(std::uint64_t gen, const Future<
 }
 
 void ExecutorDriver::state::lost(std::uint64_t gen, const std::string &why) {
-	std::optional<Pipe::Reader> r;
-	std::uint64_t next;
-	{
-		lock l(mutex);
-		if (stopped || gen != generation)
-			return;
-		next = ++generation;
-		subscribed = false;
-		r = std::move(reader);
-		reader.reset();
-		++counters.disconnections;
-		counters.last_error = why;
-		if (!disconnected_since)
-			disconnected_since = steady_clock::now();
-		++dispatching;
-	}
-	if (r)
-		r->close();
-	executor->disconnected(*driver, why);
-	--dispatching;
-	retry_later(next, why);
+	std::optional<std::uint64_t> next = lose(
+	    gen,
+	    [&] {
+		    ++counters.disconnections;
+		    counters.last_error = why;
+		    if (!disconnected_since)
+			    disconnected_since = steady_clock::now();
+	    },
+	    [&] { executor->disconnected(*driver, why); });
+	if (next)
+		retry_later(*next, why);
 }
 
 void ExecutorDriver::state::retry_later(std::uint64_t gen, const std::string &why) {
@@ -207,10 +159,8 @@ void ExecutorDriver::state::retry_later(std::uint64_t gen, const std::string &wh
 			disconnected_since = steady_clock::now();
 		give_up = steady_clock::now() - *disconnected_since >= options.recovery_timeout;
 		if (!give_up) {
-			nanoseconds delay = backoff;
-			backoff = std::min<nanoseconds>(backoff * 2, options.backoff_max);
 			auto self = shared_from_this();
-			retry = workers.after(delay, [self, gen] { self->subscribe(gen); });
+			retry = workers.after(next_backoff(options.backoff_max), [self, gen] { self->subscribe(gen); });
 			return;
 		}
 		++dispatching;

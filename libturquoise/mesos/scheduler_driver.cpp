@@ -4,7 +4,6 @@
 #include "record_stream.hpp"
 #include "scheduler_state.hpp"
 
-#include <thread>
 
 namespace turquoise::mesos {
 
@@ -12,13 +11,8 @@ using namespace std::chrono;
 namespace sched = v1::scheduler;
 
 SchedulerDriver::state::state(pool &p, Scheduler &s, SchedulerDriver &d, v1::FrameworkInfo i, scheduler_options o)
-    : workers(p), client(p, [&] {
-	      http::client_options c;
-	      c.connect_timeout = o.connect_timeout;
-	      c.timeout = o.call_timeout;
-	      return c;
-      }()),
-      options(std::move(o)), scheduler(&s), driver(&d), info(std::move(i)), backoff(options.backoff_min) {}
+    : driver_core(p, o.connect_timeout, o.call_timeout, o.backoff_min), options(std::move(o)), scheduler(&s),
+      driver(&d), info(std::move(i)) {}
 
 SchedulerDriver::SchedulerDriver(pool &p, Scheduler &scheduler, v1::FrameworkInfo info, scheduler_options options)
     : state_(std::make_shared<state>(p, scheduler, *this, std::move(info), std::move(options))) {
@@ -32,21 +26,11 @@ SchedulerDriver::SchedulerDriver(pool &p, Scheduler &scheduler, v1::FrameworkInf
 
 SchedulerDriver::~SchedulerDriver() {
 	stop();
-	while (state_->dispatching.load() > 0)
-		std::this_thread::sleep_for(milliseconds(1));
+	state_->wait_for_callbacks();
 }
 
 bool SchedulerDriver::start() {
-	std::uint64_t gen;
-	{
-		state::lock l(state_->mutex);
-		if (state_->started || state_->stopped)
-			return false;
-		state_->started = true;
-		gen = state_->generation;
-	}
-	state_->subscribe(gen, 0);
-	return true;
+	return state_->start([s = state_.get()](std::uint64_t gen) { s->subscribe(gen, 0); });
 }
 
 void SchedulerDriver::stop() { state_->stop(); }
@@ -54,34 +38,22 @@ void SchedulerDriver::stop() { state_->stop(); }
 scheduler_status SchedulerDriver::status() const {
 	state::lock l(state_->mutex);
 	scheduler_status s = state_->counters;
-	s.started = state_->started;
-	s.stopped = state_->stopped;
-	s.subscribed = state_->subscribed;
+	state_->life_cycle(s);
 	s.stream_id = state_->stream_id;
 	s.master = detail::base_of(state_->endpoint);
 	return s;
 }
 
 void SchedulerDriver::state::stop() {
-	std::optional<Pipe::Reader> r;
-	{
-		lock l(mutex);
-		if (stopped)
-			return;
-		stopped = true;
-		subscribed = false;
-		stream_id.clear();
-		++generation;
-		r = std::move(reader);
-		reader.reset();
-		if (watchdog)
-			workers.cancel_timer(*watchdog);
-		if (retry)
-			workers.cancel_timer(*retry);
-		watchdog = retry = std::nullopt;
-	}
-	if (r)
-		r->close();
+	driver_core::stop([this] { forget_stream(); });
+}
+
+// With the mutex held: the stream's id and its heartbeat watchdog go with it.
+void SchedulerDriver::state::forget_stream() {
+	stream_id.clear();
+	if (watchdog)
+		workers.cancel_timer(*watchdog);
+	watchdog.reset();
 }
 
 void SchedulerDriver::state::subscribe(std::uint64_t gen, int redirects) {
@@ -199,11 +171,6 @@ bool SchedulerDriver::state::on_record(std::uint64_t gen) {
 	return true;
 }
 
-bool SchedulerDriver::state::current(std::uint64_t gen) const {
-	lock l(mutex);
-	return !stopped && gen == generation;
-}
-
 void SchedulerDriver::state::arm_watchdog(std::uint64_t gen) {
 	auto due = last_event + heartbeat_timeout - steady_clock::now();
 	auto self = shared_from_this();
@@ -221,29 +188,16 @@ void SchedulerDriver::state::arm_watchdog(std::uint64_t gen) {
 }
 
 void SchedulerDriver::state::lost(std::uint64_t gen, const std::string &why) {
-	std::optional<Pipe::Reader> r;
-	std::uint64_t next;
-	{
-		lock l(mutex);
-		if (stopped || gen != generation)
-			return;
-		next = ++generation;
-		subscribed = false;
-		stream_id.clear();
-		r = std::move(reader);
-		reader.reset();
-		if (watchdog)
-			workers.cancel_timer(*watchdog);
-		watchdog.reset();
-		++counters.disconnections;
-		counters.last_error = why;
-		++dispatching;
-	}
-	if (r)
-		r->close();
-	scheduler->disconnected(*driver, why);
-	--dispatching;
-	retry_later(next, why);
+	std::optional<std::uint64_t> next = lose(
+	    gen,
+	    [&] {
+		    forget_stream();
+		    ++counters.disconnections;
+		    counters.last_error = why;
+	    },
+	    [&] { scheduler->disconnected(*driver, why); });
+	if (next)
+		retry_later(*next, why);
 }
 
 void SchedulerDriver::state::retry_later(std::uint64_t gen, const std::string &why) {
@@ -251,10 +205,8 @@ void SchedulerDriver::state::retry_later(std::uint64_t gen, const std::string &w
 	if (stopped || gen != generation)
 		return;
 	counters.last_error = why;
-	nanoseconds delay = backoff;
-	backoff = std::min<nanoseconds>(backoff * 2, options.backoff_max);
 	auto self = shared_from_this();
-	retry = workers.after(delay, [self, gen] { self->subscribe(gen, 0); });
+	retry = workers.after(next_backoff(options.backoff_max), [self, gen] { self->subscribe(gen, 0); });
 }
 
 } // namespace turquoise::mesos

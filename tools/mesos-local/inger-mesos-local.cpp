@@ -3,6 +3,7 @@
 //
 //   inger-mesos-local [--ip A] [--port P] [--agents N] [--cpus C] [--mem MB] [--work-dir D]
 //                     [--heartbeat-interval S] [--offer-timeout S] [--update-retry-interval S]
+//                     [--executor-registration-timeout S]
 //
 // Prints "READY <ip>:<port>" on stdout once listening; runs until SIGINT or SIGTERM, then
 // kills the tasks, ends the schedulers' streams and exits 0. Bad flags: a message and exit 2;
@@ -28,13 +29,15 @@ namespace {
 const char usage[] =
     "usage: inger-mesos-local [--ip A] [--port P] [--agents N] [--cpus C] [--mem MB] [--work-dir D]\n"
     "                         [--heartbeat-interval S] [--offer-timeout S] [--update-retry-interval S]\n"
+    "                         [--executor-registration-timeout S]\n"
     "  --ip A       address to listen on (default 127.0.0.1)\n"
     "  --port P     port of the master (default 5050; 0: any free port)\n"
     "  --agents N   number of agents (default 1)\n"
     "  --cpus C     cpus per agent (default: this machine's, divided among the agents)\n"
     "  --mem MB     memory per agent (default: this machine's less 1 GiB, divided)\n"
     "  --work-dir D where the task sandboxes go (default: a new directory under $TMPDIR)\n"
-    "  intervals in seconds: heartbeats (5), offer timeout (30), update retries (10)\n";
+    "  intervals in seconds: heartbeats (5), offer timeout (30), update retries (10),\n"
+    "  executor registration timeout (60)\n";
 
 [[noreturn]] void bad(const std::string &why) {
 	std::fprintf(stderr, "inger-mesos-local: %s\n%s", why.c_str(), usage);
@@ -91,6 +94,8 @@ int main(int argc, char **argv) {
 			options.offer_timeout = seconds(flag, value);
 		else if (flag == "--update-retry-interval")
 			options.update_retry_interval = seconds(flag, value);
+		else if (flag == "--executor-registration-timeout")
+			options.executor_registration_timeout = seconds(flag, value);
 		else
 			bad("unknown flag '" + flag + "'");
 	}

@@ -13,6 +13,8 @@
 // SUBSCRIBED, then HEARTBEAT at once and every heartbeat_interval, OFFERS, RESCIND, UPDATE,
 // MESSAGE, FAILURE, ERROR. Every other call needs the framework id and the stream id (else
 // 400 with the reason) and is answered 202; TEARDOWN ends the stream. Outcomes follow Mesos:
+//   - ACCEPT naming offers that are unknown, rescinded or another framework's discards every
+//     named offer that exists, another framework's included (as Mesos's master does);
 //   - offers hold each agent's free resources (cpus, mem, disk, ports) and `url` with the
 //     agent's address; one not used within offer_timeout is rescinded;
 //   - DECLINE (and the unused part of an ACCEPT) refuses the agent to that framework for the
@@ -36,7 +38,24 @@
 //     failover_timeout; it may subscribe again with its id meanwhile. Other frameworks are
 //     unaffected. SUBSCRIBE with the id of an unknown framework registers it under that id (as
 //     a master that failed over would accept it).
-// Not provided: custom executors (the v1 executor API), roles and reservations, quotas,
+//   - custom executors: a task with an ExecutorInfo (CUSTOM, with a command) starts that
+//     executor on the agent with its first task (later tasks with the same executor id and
+//     an identical ExecutorInfo go to the running one; the executor's resources are counted
+//     once), in a sandbox .../executors/<executor>/runs/<uuid>, with MESOS_FRAMEWORK_ID,
+//     MESOS_EXECUTOR_ID, MESOS_AGENT_ENDPOINT, MESOS_DIRECTORY, MESOS_SANDBOX, MESOS_SLAVE_ID.
+//     It speaks the v1 executor API at http://<agent>/api/v1/executor (the address in the
+//     offer's url): SUBSCRIBE answers 200 with a RecordIO stream (SUBSCRIBED, LAUNCH for every
+//     task queued until then, KILL, MESSAGE, ACKNOWLEDGED, SHUTDOWN, HEARTBEAT); UPDATE and
+//     MESSAGE are answered 202 (400 for an unknown framework or executor, 403 before
+//     SUBSCRIBE). Its updates reach the scheduler with the executor's uuid, reliably as above;
+//     the executor gets ACKNOWLEDGED once the agent holds an update (as Mesos's agent does),
+//     and updates it resends on re-subscription are dropped as duplicates by uuid. The
+//     scheduler's MESSAGE, KILL and SHUTDOWN (SHUTDOWN event, SIGKILL after the executor's
+//     shutdown_grace_period, default 5 s) reach it; its MESSAGE reaches the scheduler. When
+//     it exits, its live tasks go TASK_FAILED (REASON_EXECUTOR_TERMINATED, or
+//     REASON_EXECUTOR_REGISTRATION_TIMEOUT if it never subscribed in time) and the scheduler
+//     gets FAILURE with agent_id, executor_id and the wait status.
+// Not provided: the DEFAULT executor (LAUNCH_GROUP), roles and reservations, quotas,
 // operations other than LAUNCH, authentication, the operator API.
 #ifndef TURQUOISE_MESOS_CLUSTER_HPP
 #define TURQUOISE_MESOS_CLUSTER_HPP
@@ -66,6 +85,9 @@ struct cluster_options {
 	std::chrono::milliseconds offer_timeout{30'000};
 	std::chrono::milliseconds update_retry_interval{10'000};
 	std::chrono::milliseconds allocation_interval{1'000}; // offers are also made on changes
+	// A custom executor that has not subscribed by then is killed (Mesos's agent flag
+	// --executor_registration_timeout, default 1 min).
+	std::chrono::milliseconds executor_registration_timeout{60'000};
 };
 
 class LocalCluster {

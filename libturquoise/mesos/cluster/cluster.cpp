@@ -2,6 +2,7 @@
 // server and one HTTP address per agent (see turquoise/mesos/cluster.hpp).
 #include <turquoise/mesos/cluster.hpp>
 
+#include "executor_http.hpp"
 #include "master.hpp"
 #include "scheduler_http.hpp"
 
@@ -73,7 +74,8 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 	if (!(std::isfinite(options.disk) && options.disk >= 0))
 		return Error("disk must be a non-negative number (MB)");
 	if (options.heartbeat_interval.count() <= 0 || options.offer_timeout.count() <= 0 ||
-	    options.update_retry_interval.count() <= 0 || options.allocation_interval.count() <= 0)
+	    options.update_retry_interval.count() <= 0 || options.allocation_interval.count() <= 0 ||
+	    options.executor_registration_timeout.count() <= 0)
 		return Error("intervals and timeouts must be positive");
 	if (options.ports_begin + options.agents * 1000 > 65536)
 		return Error("the agents' port ranges do not fit below 65536");
@@ -112,15 +114,13 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 	s->master = std::make_unique<local::Master>(options);
 	std::string advertised = options.ip == "0.0.0.0" ? "127.0.0.1" : options.ip;
 	std::string hostname = host_name();
+	std::vector<std::string> agent_ids;
 	for (std::size_t i = 0; i < options.agents; ++i) {
 		http::server_options ao;
 		ao.ip = options.ip;
 		Try<http::Server> agent_server = http::Server::listen(workers, ao);
 		if (agent_server.isError())
 			return Error("cannot listen for agent " + std::to_string(i) + ": " + agent_server.error());
-		agent_server.get().fallback([](const http::Request &) -> Future<http::Response> {
-			return http::Response(501, "The local cluster's agents do not serve the executor API\n");
-		});
 		local::agent_state agent;
 		agent.ip = advertised;
 		agent.info.set_hostname(hostname);
@@ -131,11 +131,17 @@ Try<std::unique_ptr<LocalCluster>> LocalCluster::start(cluster_options options) 
 		std::uint64_t begin = options.ports_begin + i * 1000;
 		agent.total.ports = {{begin, begin + 999}};
 		*agent.info.mutable_resources() = local::to_protobuf(agent.total, "*");
-		s->master->add_agent(std::move(agent));
+		agent_ids.push_back(s->master->add_agent(std::move(agent)));
 		s->agent_servers.push_back(std::move(agent_server.get()));
 	}
 	s->pid = spawn(*s->master);
 	PID<local::Master> pid = s->pid;
+	for (std::size_t i = 0; i < agent_ids.size(); ++i) {
+		std::string agent_id = agent_ids[i];
+		auto executors = [pid, agent_id](const http::Request &r) { return local::executor_endpoint(pid, agent_id, r); };
+		s->agent_servers[i].route("/api/v1/executor", executors);
+		s->agent_servers[i].route("/slave(1)/api/v1/executor", executors);
+	}
 	auto endpoint = [pid](const http::Request &r) { return local::scheduler_endpoint(pid, r); };
 	server.get().route("/api/v1/scheduler", endpoint);
 	server.get().route("/master/api/v1/scheduler", endpoint);

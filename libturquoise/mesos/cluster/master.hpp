@@ -3,7 +3,8 @@
 // does. Its members are implemented by topic: master_frameworks.cpp (subscription, streams,
 // heartbeats, teardown), master_offers.cpp (offers, filters, rescinds), master_tasks.cpp
 // (accept, launch, kill, reconcile), master_updates.cpp (status updates, acknowledgements,
-// retries). (Internal to the local cluster.)
+// retries), master_executors.cpp (custom executors: the agents' v1 executor API).
+// (Internal to the local cluster.)
 #ifndef TURQUOISE_MESOS_CLUSTER_MASTER_HPP
 #define TURQUOISE_MESOS_CLUSTER_MASTER_HPP
 
@@ -34,6 +35,12 @@ struct agent_state {
 	resource_set used; // by tasks and by outstanding offers
 };
 
+struct stream {
+	Pipe::Writer writer;
+	ContentType type;
+	std::string id; // Mesos-Stream-Id
+};
+
 struct task_state {
 	v1::TaskInfo info;
 	std::string framework_id;
@@ -42,20 +49,35 @@ struct task_state {
 	std::optional<v1::TaskStatus> latest;
 	std::deque<v1::TaskStatus> unacknowledged; // the front one is sent, awaiting its ack
 	Timer retry;
-	std::optional<task_process> process;
+	std::optional<task_process> process; // a command task's
+	std::string executor_id;              // a custom executor's task: that executor's id
+	std::set<std::string> executor_uuids; // updates the executor sent (duplicates are dropped)
 	bool terminal_reported = false; // a terminal state is queued: nothing follows it
+};
+
+// A custom executor (ExecutorInfo with a command) on one agent: started with its first task,
+// it SUBSCRIBEs at the agent's /api/v1/executor; tasks launched before that are queued.
+struct executor_state {
+	enum class phase { registering, running, terminating };
+	v1::ExecutorInfo info;
+	std::string framework_id, agent_id;
+	std::string run;                 // this run's id (a later run may reuse the executor id)
+	resource_set resources;          // its own, held until it exits
+	std::optional<task_process> process;
+	phase state = phase::registering;
+	std::optional<stream> connection; // its event stream (id: a counter, as text)
+	std::uint64_t connections = 0;
+	std::vector<std::string> queued;  // task ids to send once it subscribes, in launch order
+	std::set<std::string> tasks;      // every task id given to it
+	bool ever_sent_task = false, shutdown_requested = false;
+	std::optional<v1::TaskStatus::Reason> termination_reason; // why the agent killed it
+	Timer registration, heartbeat, shutdown;
 };
 
 struct offer_state {
 	v1::Offer offer;
 	resource_set resources;
 	Timer timeout;
-};
-
-struct stream {
-	Pipe::Writer writer;
-	ContentType type;
-	std::string id; // Mesos-Stream-Id
 };
 
 struct framework_state {
@@ -68,6 +90,7 @@ struct framework_state {
 	bool suppressed = false;
 	std::map<std::string, Clock::Time> refused_until; // by agent id (DECLINE filters)
 	std::map<std::string, task_state> tasks;             // by task id; until the terminal ack
+	std::map<std::pair<std::string, std::string>, executor_state> executors; // by (agent, executor id)
 	std::set<std::string> offers;
 	std::int64_t allocated_cpus = 0; // for fair offering
 };
@@ -80,9 +103,12 @@ public:
 	// request's Mesos-Stream-Id header. SUBSCRIBE is not handled here.
 	http::Response call(v1::scheduler::Call call, std::optional<std::string> stream_id);
 	void subscribe(v1::scheduler::Call::Subscribe subscribe, stream s);
+	// A validated call of the executor API on agent `agent_id` (executor_http.cpp);
+	// `events` is the content type of SUBSCRIBE's stream.
+	http::Response executor_call(std::string agent_id, v1::executor::Call call, ContentType events);
 
 	// The agents (cluster.cpp adds them before the first subscription).
-	void add_agent(agent_state agent);
+	std::string add_agent(agent_state agent); // its id
 	std::vector<v1::AgentInfo> agents() const;
 
 	void stop(); // kills every task (cluster shutdown)
@@ -114,6 +140,39 @@ private:
 	void shutdown_executor(framework_state &f, const v1::scheduler::Call::Shutdown &shutdown);
 	void reconcile(framework_state &f, const v1::scheduler::Call::Reconcile &reconcile);
 	void task_exited(std::string framework_id, std::string task_id, int wait_status);
+	command_line command_for(const v1::CommandInfo &ci, const std::string &sandbox, const agent_state &agent,
+	                         const std::string &framework_id, const std::string &executor_id) const;
+	std::string sandbox_for(const agent_state &agent, const std::string &framework_id,
+	                        const std::string &executor_id) const;
+
+	// master_executors.cpp
+	std::optional<std::string> invalid_executor(framework_state &f, const std::string &agent_id,
+	                                            v1::ExecutorInfo &executor);
+	void launch_on_executor(framework_state &f, agent_state &agent, const v1::TaskInfo &task,
+	                        resource_set task_resources, resource_set executor_resources);
+	executor_state *start_executor(framework_state &f, agent_state &agent, const v1::ExecutorInfo &info,
+	                               resource_set resources, std::string &error);
+	executor_state *executor(framework_state &f, const std::string &agent_id, const std::string &executor_id);
+	void send(executor_state &e, const v1::executor::Event &event);
+	void send_launch(executor_state &e, const task_state &t);
+	void executor_subscribe(framework_state &f, executor_state &e, const v1::executor::Call::Subscribe &s,
+	                        stream connection);
+	void executor_update(framework_state &f, executor_state &e, v1::TaskStatus status);
+	void executor_heartbeat(std::string framework_id, std::string agent_id, std::string executor_id,
+	                        std::string stream_id);
+	void executor_disconnected(std::string framework_id, std::string agent_id, std::string executor_id,
+	                           std::string stream_id);
+	void executor_registration_timeout(std::string framework_id, std::string agent_id,
+	                                   std::string executor_id, std::string run);
+	void executor_exited(std::string framework_id, std::string agent_id, std::string executor_id,
+	                     std::string run, int wait_status);
+	void kill_on_executor(framework_state &f, task_state &t, const v1::scheduler::Call::Kill &kill);
+	void shutdown_executor(framework_state &f, executor_state &e);
+	void message_executor(framework_state &f, const v1::scheduler::Call::Message &message);
+	void kill_executor_now(std::string framework_id, std::string agent_id, std::string executor_id,
+	                       std::string run);
+	v1::TaskStatus agent_status_of(const task_state &t, v1::TaskState state, const std::string &message,
+	                               v1::TaskStatus::Reason reason);
 
 	// master_updates.cpp
 	v1::TaskStatus agent_status(const task_state &t, v1::TaskState state, const std::string &message,
@@ -141,6 +200,7 @@ private:
 };
 
 bool terminal_state(v1::TaskState state);
+v1::executor::Event executor_event(v1::executor::Event::Type type); // an event with just its type
 
 // A fresh random uuid: 16 bytes, and as text (8-4-4-4-12 hex).
 std::string random_uuid_bytes();

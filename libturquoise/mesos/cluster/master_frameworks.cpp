@@ -41,10 +41,11 @@ Master::Master(cluster_options options)
 
 void Master::initialize() { allocation_tick(); }
 
-void Master::add_agent(agent_state agent) {
+std::string Master::add_agent(agent_state agent) {
 	std::string id = master_id_ + "-S" + std::to_string(agents_.size());
 	agent.info.mutable_id()->set_value(id);
 	agents_.emplace(id, std::move(agent)); // offered from initialize() on
+	return id;
 }
 
 std::vector<v1::AgentInfo> Master::agents() const {
@@ -189,6 +190,17 @@ void Master::remove_framework(const std::string &framework_id, const std::string
 			t.process->kill(std::chrono::nanoseconds::zero());
 		release(t);
 	}
+	for (auto &[key, e] : f->executors) { // their exits find no framework: nothing more is sent
+		for (Timer *timer : {&e.registration, &e.heartbeat, &e.shutdown})
+			Clock::cancel(*timer);
+		if (e.process)
+			e.process->kill(std::chrono::nanoseconds::zero());
+		if (e.connection)
+			e.connection->writer.close();
+		auto agent = agents_.find(e.agent_id);
+		if (agent != agents_.end())
+			agent->second.used -= e.resources;
+	}
 	if (f->connection)
 		f->connection->writer.close(); // ends the stream: 0\r\n\r\n
 	frameworks_.erase(framework_id);
@@ -249,8 +261,10 @@ http::Response Master::call(v1::scheduler::Call call, std::optional<std::string>
 		reconcile(*f, call.reconcile());
 		break;
 	case Call::MESSAGE:
+		message_executor(*f, call.message());
+		break;
 	case Call::REQUEST:
-		break; // command executors take no messages; requests are ignored, as by Mesos
+		break; // requests are ignored, as by Mesos
 	case Call::ACCEPT_INVERSE_OFFERS:
 	case Call::DECLINE_INVERSE_OFFERS:
 		break; // no inverse offers are ever made here

@@ -1,5 +1,6 @@
 // master_tasks.cpp — the master's tasks: ACCEPT (offer and task validation as Mesos does it),
-// launching command tasks on an agent, their exit, KILL, SHUTDOWN and RECONCILE (see master.hpp).
+// launching command tasks on an agent, their exit, KILL and SHUTDOWN (see master.hpp).
+// Tasks with an ExecutorInfo go to master_executors.cpp.
 #include "master.hpp"
 
 #include <turquoise/process/dispatch.hpp>
@@ -25,9 +26,7 @@ bool is_terminal(v1::TaskState s) {
 std::optional<std::string> invalid_command(const v1::TaskInfo &task) {
 	if (task.has_executor() == task.has_command())
 		return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present";
-	if (task.has_executor())
-		return "Custom executors are not supported by the local cluster";
-	if (!task.command().has_value() || task.command().value().empty())
+	if (!task.has_executor() && (!task.command().has_value() || task.command().value().empty()))
 		return "Task's `CommandInfo` is invalid: 'value' must be set";
 	return std::nullopt;
 }
@@ -67,12 +66,10 @@ void Master::accept(framework_state &f, const v1::scheduler::Call::Accept &accep
 			agent_id = it->second.offer.agent_id().value();
 	}
 	if (error) {
-		// The framework's own offers named here are gone either way (their resources return).
-		for (const auto &id : accept.offer_ids()) {
-			auto it = offers_.find(id.value());
-			if (it != offers_.end() && it->second.offer.framework_id().value() == f.info.id().value())
-				rescind_offer(id.value(), false);
-		}
+		// Every offer named here that exists is discarded, another framework's too (Mesos's
+		// Master::accept): its resources return, and its holder is not told.
+		for (const auto &id : accept.offer_ids())
+			rescind_offer(id.value(), false);
 		v1::TaskState lost = f.partition_aware ? v1::TASK_DROPPED : v1::TASK_LOST;
 		for (const auto &op : accept.operations())
 			if (op.type() == v1::Offer::Operation::LAUNCH)
@@ -120,7 +117,22 @@ void Master::accept(framework_state &f, const v1::scheduler::Call::Accept &accep
 				fail(*why);
 				continue;
 			}
-			Try<resource_set> wanted = from_protobuf(task.resources());
+			v1::TaskInfo checked = task;
+			resource_set executor_resources; // a new executor's own, beside the task's
+			if (checked.has_executor()) {
+				if (auto why = invalid_executor(f, agent_id, *checked.mutable_executor())) {
+					fail(*why);
+					continue;
+				}
+				Try<resource_set> er = from_protobuf(checked.executor().resources());
+				if (er.isError()) {
+					fail("Executor uses invalid resources: " + er.error());
+					continue;
+				}
+				if (!executor(f, agent_id, checked.executor().executor_id().value()))
+					executor_resources = er.get();
+			}
+			Try<resource_set> wanted = from_protobuf(checked.resources());
 			if (wanted.isError()) {
 				fail("Task uses invalid resources: " + wanted.error());
 				continue;
@@ -129,13 +141,18 @@ void Master::accept(framework_state &f, const v1::scheduler::Call::Accept &accep
 				fail("Task uses no resources");
 				continue;
 			}
-			if (!remaining.contains(wanted.get())) {
-				fail("Total resources " + wanted.get().to_string() +
+			resource_set total = wanted.get();
+			total += executor_resources;
+			if (!remaining.contains(total)) {
+				fail("Total resources " + total.to_string() +
 				     " required by task and its executor is more than available " + remaining.to_string());
 				continue;
 			}
-			remaining -= wanted.get();
-			launch(f, agent, task, wanted.get());
+			remaining -= total;
+			if (checked.has_executor())
+				launch_on_executor(f, agent, checked, wanted.get(), executor_resources);
+			else
+				launch(f, agent, checked, wanted.get());
 		}
 	}
 	if (!remaining.empty())
@@ -153,30 +170,9 @@ void Master::launch(framework_state &f, agent_state &agent, const v1::TaskInfo &
 	t.framework_id = fid;
 	t.resources = resources;
 
-	std::string run = uuid_text(random_uuid_bytes());
-	std::string sandbox = options_.work_dir + "/agents/" + agent.info.id().value() + "/frameworks/" +
-	                      sanitized(fid) + "/executors/" + sanitized(tid) + "/runs/" + run;
-	command_line command;
-	const v1::CommandInfo &ci = task.command();
-	command.shell = ci.shell();
-	command.value = ci.value();
-	command.arguments.assign(ci.arguments().begin(), ci.arguments().end());
-	const char *path = std::getenv("PATH");
-	command.environment = {
-	    {"PATH", path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-	    {"MESOS_SANDBOX", sandbox},
-	    {"MESOS_DIRECTORY", sandbox},
-	    {"MESOS_FRAMEWORK_ID", fid},
-	    {"MESOS_EXECUTOR_ID", tid},
-	    {"MESOS_TASK_ID", tid},
-	    {"MESOS_AGENT_ENDPOINT", agent.ip + ":" + std::to_string(agent.info.port())},
-	};
-	for (const char *keep : {"HOME", "USER", "LANG", "TMPDIR"})
-		if (const char *v = std::getenv(keep))
-			command.environment[keep] = v;
-	for (const auto &var : ci.environment().variables())
-		if (var.type() != v1::Environment::Variable::SECRET)
-			command.environment[var.name()] = var.value();
+	std::string sandbox = sandbox_for(agent, fid, tid);
+	command_line command = command_for(task.command(), sandbox, agent, fid, tid);
+	command.environment["MESOS_TASK_ID"] = tid;
 
 	update(f, t, agent_status(t, v1::TASK_STARTING, ""));
 	Try<task_process> p = task_process::launch(command, sandbox, pool_);
@@ -189,6 +185,40 @@ void Master::launch(framework_state &f, agent_state &agent, const v1::TaskInfo &
 	t.process = p.get();
 	update(f, t, agent_status(t, v1::TASK_RUNNING, ""));
 	p.get().exited().onReady(defer(self(), &Master::task_exited, fid, tid));
+}
+
+std::string Master::sandbox_for(const agent_state &agent, const std::string &framework_id,
+                                const std::string &executor_id) const {
+	return options_.work_dir + "/agents/" + agent.info.id().value() + "/frameworks/" + sanitized(framework_id) +
+	       "/executors/" + sanitized(executor_id) + "/runs/" + uuid_text(random_uuid_bytes());
+}
+
+// The environment an agent gives an executor (Mesos's executorEnvironment(), the variables
+// our executor driver and command tasks use) and the command's own variables.
+command_line Master::command_for(const v1::CommandInfo &ci, const std::string &sandbox, const agent_state &agent,
+                                 const std::string &framework_id, const std::string &executor_id) const {
+	command_line command;
+	command.shell = ci.shell();
+	command.value = ci.value();
+	command.arguments.assign(ci.arguments().begin(), ci.arguments().end());
+	const char *path = std::getenv("PATH");
+	command.environment = {
+	    {"PATH", path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+	    {"MESOS_SANDBOX", sandbox},
+	    {"MESOS_DIRECTORY", sandbox},
+	    {"MESOS_FRAMEWORK_ID", framework_id},
+	    {"MESOS_EXECUTOR_ID", executor_id},
+	    {"MESOS_SLAVE_ID", agent.info.id().value()},
+	    {"MESOS_AGENT_ENDPOINT", agent.ip + ":" + std::to_string(agent.info.port())},
+	    {"MESOS_CHECKPOINT", "0"},
+	};
+	for (const char *keep : {"HOME", "USER", "LANG", "TMPDIR"})
+		if (const char *v = std::getenv(keep))
+			command.environment[keep] = v;
+	for (const auto &var : ci.environment().variables())
+		if (var.type() != v1::Environment::Variable::SECRET)
+			command.environment[var.name()] = var.value();
+	return command;
 }
 
 void Master::task_exited(std::string framework_id, std::string task_id, int wait_status) {
@@ -222,6 +252,8 @@ void Master::kill(framework_state &f, const v1::scheduler::Call::Kill &kill) {
 	task_state &t = it->second;
 	if (kill.has_agent_id() && kill.agent_id().value() != t.info.agent_id().value())
 		return; // Mesos ignores a kill naming another agent
+	if (!t.executor_id.empty())
+		return kill_on_executor(f, t, kill);
 	if (t.terminal_reported || !t.process)
 		return;
 	std::chrono::nanoseconds grace = std::chrono::seconds(3);
@@ -238,42 +270,14 @@ void Master::kill(framework_state &f, const v1::scheduler::Call::Kill &kill) {
 }
 
 void Master::shutdown_executor(framework_state &f, const v1::scheduler::Call::Shutdown &shutdown) {
+	if (executor_state *e = executor(f, shutdown.agent_id().value(), shutdown.executor_id().value()))
+		return shutdown_executor(f, *e);
 	// A command task's executor has the task's id.
 	auto it = f.tasks.find(shutdown.executor_id().value());
 	if (it == f.tasks.end() || it->second.info.agent_id().value() != shutdown.agent_id().value())
 		return;
 	if (it->second.process && !it->second.terminal_reported)
 		it->second.process->kill(std::chrono::seconds(5)); // the default shutdown grace period
-}
-
-void Master::reconcile(framework_state &f, const v1::scheduler::Call::Reconcile &reconcile) {
-	auto latest = [&](const task_state &t) {
-		v1::TaskStatus s = master_status(t.info.task_id(), t.info.agent_id().value(), t.state,
-		                                 "Reconciliation: Latest task state",
-		                                 v1::TaskStatus::REASON_RECONCILIATION);
-		s.mutable_executor_id()->set_value(t.info.task_id().value());
-		return s;
-	};
-	if (reconcile.tasks_size() == 0) {
-		for (auto &[id, t] : f.tasks)
-			forward(f, latest(t));
-		return;
-	}
-	for (const auto &rt : reconcile.tasks()) {
-		auto it = f.tasks.find(rt.task_id().value());
-		if (it != f.tasks.end()) {
-			forward(f, latest(it->second));
-		} else if (rt.has_agent_id() && agents_.count(rt.agent_id().value())) {
-			forward(f, master_status(rt.task_id(), rt.agent_id().value(),
-			                         f.partition_aware ? v1::TASK_GONE : v1::TASK_LOST,
-			                         "Reconciliation: Task is unknown to the agent",
-			                         v1::TaskStatus::REASON_RECONCILIATION));
-		} else {
-			forward(f, master_status(rt.task_id(), rt.has_agent_id() ? rt.agent_id().value() : "",
-			                         f.partition_aware ? v1::TASK_UNKNOWN : v1::TASK_LOST,
-			                         "Reconciliation: Task is unknown", v1::TaskStatus::REASON_RECONCILIATION));
-		}
-	}
 }
 
 bool terminal_state(v1::TaskState s) { return is_terminal(s); }

@@ -1,6 +1,6 @@
 // master_updates.cpp — status updates: the agent's, reliable (a uuid each, one at a time per
 // task, resent until acknowledged), and the master's own, sent once without a uuid (invalid
-// tasks, reconciliation), as Mesos sends them (see master.hpp).
+// tasks, reconciliation, RECONCILE's answers), as Mesos sends them (see master.hpp).
 #include "master.hpp"
 
 #include <turquoise/process/dispatch.hpp>
@@ -114,6 +114,36 @@ void Master::release(task_state &t) {
 	if (framework_state *f = framework(t.framework_id))
 		f->allocated_cpus -= t.resources.cpus;
 	t.resources = {};
+}
+
+void Master::reconcile(framework_state &f, const v1::scheduler::Call::Reconcile &reconcile) {
+	auto latest = [&](const task_state &t) {
+		v1::TaskStatus s = master_status(t.info.task_id(), t.info.agent_id().value(), t.state,
+		                                 "Reconciliation: Latest task state",
+		                                 v1::TaskStatus::REASON_RECONCILIATION);
+		s.mutable_executor_id()->set_value(t.executor_id.empty() ? t.info.task_id().value() : t.executor_id);
+		return s;
+	};
+	if (reconcile.tasks_size() == 0) {
+		for (auto &[id, t] : f.tasks)
+			forward(f, latest(t));
+		return;
+	}
+	for (const auto &rt : reconcile.tasks()) {
+		auto it = f.tasks.find(rt.task_id().value());
+		if (it != f.tasks.end()) {
+			forward(f, latest(it->second));
+		} else if (rt.has_agent_id() && agents_.count(rt.agent_id().value())) {
+			forward(f, master_status(rt.task_id(), rt.agent_id().value(),
+			                         f.partition_aware ? v1::TASK_GONE : v1::TASK_LOST,
+			                         "Reconciliation: Task is unknown to the agent",
+			                         v1::TaskStatus::REASON_RECONCILIATION));
+		} else {
+			forward(f, master_status(rt.task_id(), rt.has_agent_id() ? rt.agent_id().value() : "",
+			                         f.partition_aware ? v1::TASK_UNKNOWN : v1::TASK_LOST,
+			                         "Reconciliation: Task is unknown", v1::TaskStatus::REASON_RECONCILIATION));
+		}
+	}
 }
 
 } // namespace turquoise::mesos::local

@@ -51,9 +51,9 @@ std::optional<std::string> invalid(const Call &call) {
 	}
 }
 
-// The event stream's content type from the Accept header: JSON when absent or when it allows
-// JSON, else protobuf when it allows that, else nothing (406).
-std::optional<ContentType> accepted(const http::Request &r) {
+} // namespace
+
+std::optional<ContentType> accepted_media_type(const http::Request &r) {
 	auto accept = r.find_header("Accept");
 	if (!accept)
 		return ContentType::JSON;
@@ -86,9 +86,7 @@ std::optional<ContentType> accepted(const http::Request &r) {
 	return std::nullopt;
 }
 
-} // namespace
-
-Future<http::Response> scheduler_endpoint(const PID<Master> &master, const http::Request &request) {
+std::optional<http::Response> decode_call(const http::Request &request, google::protobuf::Message &call) {
 	if (request.method != "POST")
 		return http::MethodNotAllowed("POST");
 	auto content_type = request.find_header("Content-Type");
@@ -97,12 +95,18 @@ Future<http::Response> scheduler_endpoint(const PID<Master> &master, const http:
 	std::optional<ContentType> type = parse_media_type(*content_type);
 	if (!type)
 		return http::Response(415, "Expecting 'Content-Type' of application/json or application/x-protobuf");
-	Call call;
 	Try<Nothing> decoded = decode(request.body, *type, call);
 	if (decoded.isError())
 		return http::BadRequest(std::string(*type == ContentType::JSON ? "Failed to convert JSON into Call protobuf: "
 		                                                               : "Failed to parse body into Call protobuf: ") +
 		                        decoded.error());
+	return std::nullopt;
+}
+
+Future<http::Response> scheduler_endpoint(const PID<Master> &master, const http::Request &request) {
+	Call call;
+	if (std::optional<http::Response> refused = decode_call(request, call))
+		return *refused;
 	if (auto why = invalid(call))
 		return http::BadRequest("Failed to validate scheduler::Call: " + *why);
 
@@ -114,7 +118,7 @@ Future<http::Response> scheduler_endpoint(const PID<Master> &master, const http:
 		return dispatch(master, &Master::call, std::move(call), std::move(id));
 	}
 
-	std::optional<ContentType> events = accepted(request);
+	std::optional<ContentType> events = accepted_media_type(request);
 	if (!events)
 		return http::Response(406, "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'");
 	if (stream_id)
