@@ -38,30 +38,12 @@ constexpr std::uint64_t max_settle_ns = 100 * 1000;
 
 struct sigaction previous_segv;
 
-// libinger's own executable segment (found before the timer handler is installed).
-std::uintptr_t own_code_lo, own_code_hi;
-
-int find_own_code(dl_phdr_info *info, std::size_t, void *) {
-	auto self = reinterpret_cast<std::uintptr_t>(&handle_tick);
-	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) &ph = info->dlpi_phdr[i];
-		std::uintptr_t lo = info->dlpi_addr + ph.p_vaddr, hi = lo + ph.p_memsz;
-		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && self >= lo && self < hi) {
-			own_code_lo = lo;
-			own_code_hi = hi;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-// The timer interrupted libinger's own code with the runtime not busy: the end of an earlier
-// handler (after it cleared busy, up to its sigreturn), whose interrupted context may be a
-// shared call it deferred for (a retry, or a settle re-arm, expiring during the ~7 us
+// (in_own_code: the timer interrupted libinger's own code with the runtime not busy: the end
+// of an earlier handler (after it cleared busy, up to its sigreturn), whose interrupted context
+// may be a shared call it deferred for (a retry, or a settle re-arm, expiring during the ~7 us
 // timer_settime that arms it). Preempting here would stop the function inside that call,
-// holding, say, stdout's lock. (libinger's other code runs busy, in a critical section (the
+// holding, say, stdout's lock. libinger's other code runs busy, in a critical section (the
 // malloc family), or in a blocking-call wrapper, whose in_restartable_call is checked first.)
-bool in_own_code(std::uintptr_t pc) { return pc >= own_code_lo && pc < own_code_hi; }
 
 // Resumed on another thread than the one the signal interrupted (migrate.cpp): sigreturn
 // restores the alternate signal stack saved in the frame (uc_stack), which is the old
@@ -119,7 +101,10 @@ void handle_tick(siginfo_t *info, void *context) {
 		f->critical.yield_pending = true; // taken at the end of its critical section
 	} else if (std::uintptr_t pc = static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RIP];
 	           !f->in_restartable_call && !ts->rearming &&
-	           (gotcha_defers_preemption(pc) || in_own_code(pc))) {
+	           (gotcha_defers_preemption(pc) || in_own_code(pc) ||
+	            in_sanitizer_runtime(pc, static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RSP],
+	                                 reinterpret_cast<std::uintptr_t>(f->stack.lo()),
+	                                 reinterpret_cast<std::uintptr_t>(f->stack.hi())))) {
 		// Executing the base libraries (a shared call): their state is everybody's, so the
 		// function must not stop half-way through. Look again shortly.
 		count(ts->stats.deferrals);
@@ -237,7 +222,7 @@ bool signals_install_timer() {
 	static bool ok;
 	static int error;
 	return once(flag, ok, error, [] {
-		dl_iterate_phdr(find_own_code, nullptr);
+		deferred_code_find(); // before the handler can look at them
 		freeze_signal();
 		struct sigaction sa {};
 		sigemptyset(&sa.sa_mask);

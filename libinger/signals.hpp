@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 
 // The preemption signal's handler: timer_entry_x86_64.S, which calls inger_on_timer_body
 // (program_interrupts.cpp), which calls handle_tick.
@@ -14,6 +15,14 @@ namespace inger::detail {
 // state) once per process. Return false with errno set if sigaction failed.
 bool signals_install_timer();
 bool signals_install_overflow();
+
+// Code where the timer handler defers preemption on libinger's own account (deferred_code.cpp):
+// libinger's own segment and the sanitizer runtimes'. Found once, before the handler exists.
+void deferred_code_find();
+bool in_own_code(std::uintptr_t pc);
+// pc is a sanitizer runtime's, or the C runtime's called from a sanitizer runtime (the first
+// return address above sp, on the stack [stack_lo, stack_hi), is into it).
+bool in_sanitizer_runtime(std::uintptr_t pc, std::uintptr_t sp, std::uintptr_t stack_lo, std::uintptr_t stack_hi);
 
 // The timer fired: preempt the running function, defer, or re-arm (signals.cpp).
 void handle_tick(siginfo_t *info, void *context);
