@@ -15,6 +15,8 @@ namespace turquoise::detail {
 namespace {
 
 constexpr auto sweep_every = std::chrono::milliseconds(200);
+// No unlinked_linger: an idle connection never closes on its own.
+constexpr std::uint64_t never_idle_ns = ~std::uint64_t{0};
 
 // The addresses runtimes of this program listen on (bound and advertised), with a count so
 // that programs that never listen take no lock to find out.
@@ -136,7 +138,7 @@ std::shared_ptr<outbound> network::connection_locked(const Address &to, bool &fr
 	auto &c = connections[to];
 	if (!c) {
 		c = std::make_shared<outbound>(weak_from_this(), workers, to, options.max_queued_bytes,
-		                               options.unlinked_linger.count() <= 0);
+		                               options.unlinked_linger && options.unlinked_linger->count() <= 0);
 		fresh = true;
 	}
 	return c;
@@ -191,7 +193,8 @@ void network::sweep() {
 			all.push_back(c);
 	}
 	for (auto &c : all)
-		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout), ns(options.unlinked_linger));
+		c->check_timeouts(ns(options.connect_timeout), ns(options.write_timeout),
+		                  options.unlinked_linger ? ns(*options.unlinked_linger) : never_idle_ns);
 	std::weak_ptr<network> weak = weak_from_this();
 	guarded_lock lock(mutex);
 	if (!stopped)
