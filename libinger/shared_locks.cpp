@@ -92,8 +92,9 @@ int wait_for_owner(pthread_mutex_t *m, Lock lock, clockid_t clock = CLOCK_REALTI
 
 } // namespace
 
-// libc's definitions are looked up (dlsym) when libinger is loaded, before the program's
-// threads exist, so that no lock call of ours waits for the loader's lock.
+// The plain lock calls' libc definitions are looked up (dlsym) when libinger is loaded,
+// before the program's threads exist: the calls made most often, and from anywhere, never
+// wait for the loader's lock. (The others are looked up on first use, as in restartable.hpp.)
 __attribute__((constructor)) static void resolve_lock_calls() {
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_lock(&m);
